@@ -1,0 +1,4 @@
+"""Placeholder: being implemented."""
+
+ConvResBlock = None
+ConvLSTMResBlock = None

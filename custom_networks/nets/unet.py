@@ -1,0 +1,4 @@
+"""Placeholder: being implemented."""
+
+UNet = None
+ResidualUNet = None

@@ -1,0 +1,4 @@
+"""Placeholder: being implemented."""
+
+ContourWeightsd = None
+FuzzyBoundaryWeightsd = None
