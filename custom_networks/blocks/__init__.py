@@ -1,10 +1,21 @@
 """Building blocks of the four papers, one paper idea per module."""
 
+from .convlstm import BidirectionalConvLSTM, ConvLSTM
 from .mldr import MLDRBlock
 from .mlr import MLRBlock
 from .multires import MultiResBlock
-from .respath import ResPath
 from .multiscale import MultiScaleDownBlock
-from .rescr import ConvResBlock, ConvLSTMResBlock
+from .rescr import ConvLSTMResBlock, ConvResBlock
+from .respath import ResPath
 
-__all__ = ["ConvLSTMResBlock", "ConvResBlock", "MLDRBlock", "MLRBlock", "MultiResBlock", "MultiScaleDownBlock", "ResPath"]
+__all__ = [
+    "BidirectionalConvLSTM",
+    "ConvLSTM",
+    "ConvLSTMResBlock",
+    "ConvResBlock",
+    "MLDRBlock",
+    "MLRBlock",
+    "MultiResBlock",
+    "MultiScaleDownBlock",
+    "ResPath",
+]

@@ -1,0 +1,140 @@
+"""Res-CR-Net blocks: separable convs, conv res blocks (stem and regular), ConvLSTM scans and the LSTM res block."""
+
+import pytest
+import torch
+
+from custom_networks.blocks import ConvLSTMResBlock, ConvResBlock
+from custom_networks.blocks.convlstm import BidirectionalConvLSTM, ConvLSTM
+from custom_networks.blocks.rescr import SeparableConv2d
+from tests.nets.checks import assert_gradients_reach_every_parameter, count_parameters
+
+
+def rows_as_sequence(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, H, 1, W, C): the row scan of the LSTM res block, time = H."""
+    return x.permute(0, 2, 3, 1).unsqueeze(2)
+
+
+def test_separable_conv_is_depthwise_then_pointwise():
+    conv = SeparableConv2d(3, 16, kernel_size=5, dilation=3)
+    assert count_parameters(conv)[0] == 25 * 3 + 3 * 16 + 16  # depthwise without bias, pointwise with bias
+    assert conv(torch.randn(2, 3, 17, 23)).shape == (2, 16, 17, 23)
+
+
+@pytest.mark.parametrize(("fusion", "branch_params"), [("concat", 16), ("add", 48)])
+def test_conv_res_block_shapes_and_fusion(fusion, branch_params):
+    block = ConvResBlock(8, 48, fusion=fusion)
+    assert block(torch.randn(3, 8, 17, 23)).shape == (3, 48, 17, 23)
+    assert all(branch.conv_1.pointwise.out_channels == branch_params for branch in block.branches)
+
+
+def test_stem_has_no_preactivation():
+    stem, block = ConvResBlock(3, 48, preactivate=False), ConvResBlock(3, 48)
+    assert count_parameters(block)[0] - count_parameters(stem)[0] == 2 * 3  # the BN gamma/beta on the input
+    assert stem(torch.randn(1, 3, 9, 5)).shape == (1, 48, 9, 5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"out_channels": 10}, "split evenly"),
+        ({"dilations": (1, 3)}, "one dilation per kernel size"),
+        ({"fusion": "sum"}, "fusion must be"),
+    ],
+)
+def test_conv_res_block_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ConvResBlock(**{"in_channels": 4, "out_channels": 12, **kwargs})
+
+
+def test_conv_res_block_spatial_dropout_only_in_training():
+    torch.manual_seed(0)
+    block = ConvResBlock(4, 12, dropout=0.5)
+    x = torch.randn(2, 4, 8, 8)
+    block.eval()
+    torch.testing.assert_close(block(x), block(x))
+    block.train()
+    out = block(x)
+    dropped = out.flatten(2).abs().sum(-1) == 0  # whole channels zeroed
+    assert dropped.any() and not dropped.all()
+
+
+def test_blocks_usable_on_their_own():
+    x = torch.randn(2, 5, 11, 7)
+    for block in (ConvResBlock(5, 12, kernel_sizes=(3, 5), dilations=(1, 2)), ConvLSTMResBlock(5, 3)):
+        assert_gradients_reach_every_parameter(block, x)
+        torch.jit.script(block.eval())(x)
+
+
+@pytest.mark.parametrize("shape", [(1, 6, 17, 23), (3, 6, 8, 8), (2, 6, 1, 5)])
+def test_lstm_res_block_shape(shape):
+    assert ConvLSTMResBlock(6, 4)(torch.randn(*shape)).shape == (shape[0], 4, *shape[2:])
+
+
+def test_lstm_res_block_parameters():
+    # 1x1 conv (48 -> 4) and four one-filter ConvLSTM directions with (3, 4) kernels, 100 parameters each
+    assert count_parameters(ConvLSTMResBlock(48, 4))[0] == 48 * 4 + 4 + 4 * (2 * 4 * 3 * 4 + 4)
+
+
+def test_convlstm_keeps_frame_size_for_even_kernels():
+    lstm = ConvLSTM(1, 2, kernel_size=(3, 4))
+    assert lstm(torch.randn(2, 5, 1, 7, 4)).shape == (2, 5, 2, 7, 4)
+
+
+def test_convlstm_forget_bias_starts_at_one():
+    bias = ConvLSTM(1, 2).input_conv.bias
+    torch.testing.assert_close(bias[2:4], torch.ones(2))
+    torch.testing.assert_close(bias[4:], torch.zeros(4))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_row_scan_propagates_along_height_in_scan_direction(reverse):
+    torch.manual_seed(0)
+    lstm = ConvLSTM(1, 1, kernel_size=(3, 4), reverse=reverse).eval()
+    x = torch.randn(2, 4, 9, 6)  # (B, C, H, W): 9 rows = 9 time steps
+    start, end = (-1, 0) if reverse else (0, -1)
+    others = slice(1, None) if reverse else slice(None, -1)  # every row but `end`
+    at_start, at_end = x.clone(), x.clone()
+    at_start[:, :, start] += 1.0
+    at_end[:, :, end] += 1.0
+    with torch.no_grad():
+        out, out_start, out_end = (lstm(rows_as_sequence(t)) for t in (x, at_start, at_end))
+    assert not torch.allclose(out_start[:, end], out[:, end])  # the first scanned row reaches the last one
+    assert not torch.allclose(out_end[:, end], out[:, end])
+    torch.testing.assert_close(out_end[:, others], out[:, others])  # nothing flows against the scan
+
+
+def test_bidirectional_sums_both_directions():
+    torch.manual_seed(0)
+    lstm = BidirectionalConvLSTM(2, 3, kernel_size=3).eval()
+    x = torch.randn(2, 5, 2, 6, 7)
+    with torch.no_grad():
+        out = lstm(x)
+        torch.testing.assert_close(out, lstm.forward_lstm(x) + lstm.reverse_lstm(x))
+    assert out.shape == (2, 5, 3, 6, 7)
+    first = x.clone()
+    first[:, 0] += 1.0
+    last = x.clone()
+    last[:, -1] += 1.0
+    with torch.no_grad():
+        assert not torch.allclose(lstm(first)[:, -1], out[:, -1])  # both ends see each other
+        assert not torch.allclose(lstm(last)[:, 0], out[:, 0])
+
+
+def test_batched_scan_equals_scanning_each_element():
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 10, 7)
+    lstm, block = BidirectionalConvLSTM(1, 1, kernel_size=(3, 4)).eval(), ConvLSTMResBlock(4, 4).eval()
+    with torch.no_grad():
+        for module, inputs in ((lstm, rows_as_sequence(x)), (block, x)):
+            separate = torch.cat([module(inputs[i : i + 1]) for i in range(3)])
+            torch.testing.assert_close(module(inputs), separate)
+
+
+def test_recurrent_dropout_only_in_training():
+    torch.manual_seed(0)
+    lstm = ConvLSTM(1, 2, recurrent_dropout=0.5)
+    x = torch.randn(2, 6, 1, 5, 5)
+    assert not torch.allclose(lstm(x), lstm(x))
+    reference = ConvLSTM(1, 2).eval()  # same weights, no dropout
+    reference.load_state_dict(lstm.state_dict())
+    torch.testing.assert_close(lstm.eval()(x), reference(x))
