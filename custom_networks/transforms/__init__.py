@@ -1,6 +1,13 @@
 """MONAI transforms the papers need and MONAI lacks: weight maps and joint albumentations augmentation."""
 
-from .augmentation import Albumentationsd
-from .weight_maps import ContourWeightsd, FuzzyBoundaryWeightsd
+from .augmentation import Albumentationsd, mildnet_augmentation
+from .weight_maps import ContourWeights, ContourWeightsd, FuzzyBoundaryWeights, FuzzyBoundaryWeightsd
 
-__all__ = ["Albumentationsd", "ContourWeightsd", "FuzzyBoundaryWeightsd"]
+__all__ = [
+    "Albumentationsd",
+    "ContourWeights",
+    "ContourWeightsd",
+    "FuzzyBoundaryWeights",
+    "FuzzyBoundaryWeightsd",
+    "mildnet_augmentation",
+]
