@@ -1,1 +1,25 @@
-"""data"""
+"""Dataset preparation: each supported raw release → converted files + a MONAI decathlon-style ``datalist.json``.
+
+    from custom_networks.data import prepare, synthesize
+    synthesize("dsb2018", "raw", count=12, size=64)        # a small synthetic copy of the raw layout
+    prepare("dsb2018", "raw", "data", seed=0)              # data/datalist.json, data/images, data/labels
+
+Command line: ``python scripts/prepare_data.py <dataset> --src RAW_DIR --dst DATA_DIR`` (see :mod:`.cli`).
+Labels are written as class indices (0 = background, 1 = foreground, … ; BraTS keeps 0/1/2/4).
+"""
+
+from .errors import DataPreparationError
+from .pipeline import DATASETS, prepare
+from .summary import Summary
+from .synthetic import GENERATORS, SYNTHETIC_CLASS_NAMES, SYNTHETIC_PALETTE, synthesize
+
+__all__ = [
+    "DATASETS",
+    "GENERATORS",
+    "SYNTHETIC_CLASS_NAMES",
+    "SYNTHETIC_PALETTE",
+    "DataPreparationError",
+    "Summary",
+    "prepare",
+    "synthesize",
+]
