@@ -5,6 +5,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from custom_networks.nets.utils import count_parameters
+
 __all__ = [
     "assert_gradients_reach_every_parameter",
     "assert_loss_falls",
@@ -12,13 +14,6 @@ __all__ = [
     "assert_torchscript_roundtrip",
     "count_parameters",
 ]
-
-
-def count_parameters(net: nn.Module) -> tuple[int, int]:
-    """Return (trainable parameters, trainable + BatchNorm running mean/var values), the Keras "total" convention."""
-    trainable = sum(p.numel() for p in net.parameters() if p.requires_grad)
-    running = sum(b.numel() for name, b in net.named_buffers() if name.endswith(("running_mean", "running_var")))
-    return trainable, trainable + running
 
 
 def assert_torchscript_roundtrip(net: nn.Module, x: torch.Tensor, tmp_path: Path) -> None:
