@@ -1,3 +1,7 @@
 """MONAI implementations of MILDNet, MultiResUNet, MS U-Net and Res-CR-Net, with their training components."""
 
 __version__ = "0.1.0"
+
+from . import blocks, data, engines, handlers, inferers, losses, nets, transforms  # noqa: E402
+
+__all__ = ["blocks", "data", "engines", "handlers", "inferers", "losses", "nets", "transforms"]

@@ -9,6 +9,7 @@ Labels are written as class indices (0 = background, 1 = foreground, … ; BraTS
 """
 
 from .errors import DataPreparationError
+from .loading import datalist_split, inference_items
 from .pipeline import DATASETS, prepare
 from .summary import Summary
 from .synthetic import GENERATORS, SYNTHETIC_CLASS_NAMES, SYNTHETIC_PALETTE, synthesize
@@ -20,6 +21,8 @@ __all__ = [
     "SYNTHETIC_PALETTE",
     "DataPreparationError",
     "Summary",
+    "datalist_split",
+    "inference_items",
     "prepare",
     "synthesize",
 ]

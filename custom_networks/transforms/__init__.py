@@ -1,6 +1,7 @@
 """MONAI transforms the papers need and MONAI lacks: weight maps and joint albumentations augmentation."""
 
 from .augmentation import Albumentationsd, mildnet_augmentation
+from .overlay import SaveOverlayd, overlay_errors
 from .weight_maps import ContourWeights, ContourWeightsd, FuzzyBoundaryWeights, FuzzyBoundaryWeightsd
 
 __all__ = [
@@ -9,5 +10,7 @@ __all__ = [
     "ContourWeightsd",
     "FuzzyBoundaryWeights",
     "FuzzyBoundaryWeightsd",
+    "SaveOverlayd",
     "mildnet_augmentation",
+    "overlay_errors",
 ]
