@@ -1,0 +1,187 @@
+"""Every bundle trains, evaluates and infers through ``monai.bundle`` on a tiny synthetic dataset in its raw layout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+import torch
+from monai.bundle import ConfigParser, ckpt_export, create_workflow, run, verify_net_in_out
+from monai.transforms import LoadImage
+from PIL import Image
+
+from custom_networks.data import prepare, synthesize
+
+from .conftest import BUNDLES, CASES, BundleCase
+
+pytestmark = pytest.mark.slow
+REQUIRED_FILES = [
+    "configs/metadata.json",
+    "configs/train.json",
+    "configs/inference.json",
+    "configs/evaluate.json",
+    "configs/multi_gpu_train.json",
+    "configs/logging.conf",
+    "docs/README.md",
+    "LICENSE",
+]
+
+
+def test_every_bundle_is_tested():
+    assert sorted(p.name for p in BUNDLES.iterdir() if p.is_dir()) == sorted(c.name for c in CASES)
+
+
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: c.name)
+def trained(request, tmp_path_factory) -> tuple[BundleCase, Path, Path]:
+    """(case, dataset_dir, bundle_root) after preparing the synthetic data and training 2 epochs."""
+    case: BundleCase = request.param
+    tmp = tmp_path_factory.mktemp(case.name)
+    synthesize(case.dataset, tmp / "raw", seed=0, **case.synth_options)
+    prepare(case.dataset, tmp / "raw", tmp / "data", progress=False, verbose=False)
+    bundle_root = tmp / "bundle"
+    run(
+        "training",
+        config_file=case.config("train.json"),
+        meta_file=case.config("metadata.json")[0],
+        bundle_root=str(bundle_root),
+        dataset_dir=str(tmp / "data"),
+        max_epochs=2,
+        progress=False,
+        **case.overrides,
+    )
+    return case, tmp / "data", bundle_root
+
+
+def test_bundle_files(trained):
+    case, _, _ = trained
+    missing = [f for f in REQUIRED_FILES if not (case.root / f).is_file()]
+    assert not missing, f"{case.name} lacks {missing}"
+
+
+def test_metadata_validates_against_project_schema(trained):
+    case, _, _ = trained
+    schema = json.loads((BUNDLES / "metadata.schema.json").read_text())
+    jsonschema.validate(json.loads((case.root / "configs/metadata.json").read_text()), schema)
+
+
+def test_training_writes_loadable_checkpoints(trained):
+    case, _, bundle_root = trained
+    parser = ConfigParser()
+    parser.read_config(case.config("inference.json")[0])
+    parser.update(case.overrides)
+    network = parser.get_parsed_content("network_def")
+    network.load_state_dict(torch.load(bundle_root / "models/model.pt", map_location="cpu", weights_only=True))
+    last = torch.load(bundle_root / "models/last_checkpoint_epoch=2.pt", map_location="cpu", weights_only=False)
+    assert {"model", "optimizer", "lr_scheduler", "trainer"} <= set(last)
+    assert last["trainer"]["iteration"] == 2 * last["trainer"]["epoch_length"]
+    assert any((bundle_root / "logs").iterdir()), "no TensorBoard event file"
+
+
+@pytest.mark.parametrize(("workflow_type", "config"), [("train", "train.json"), ("infer", "inference.json")])
+def test_workflow_properties(trained, workflow_type, config):
+    case, data, bundle_root = trained
+    workflow = create_workflow(
+        config_file=case.config(config),
+        workflow_type=workflow_type,
+        bundle_root=str(bundle_root),
+        dataset_dir=str(data),
+    )
+    assert workflow.check_properties() == []
+
+
+def test_evaluate_writes_metrics(trained):
+    case, data, bundle_root = trained
+    out = bundle_root / "eval"
+    run(
+        config_file=case.config("train.json", "evaluate.json"),
+        bundle_root=str(bundle_root),
+        dataset_dir=str(data),
+        output_dir=str(out),
+        **case.overrides,
+    )
+    with open(out / "metrics.csv") as f:
+        metrics = {name: float(value) for name, value in csv.reader(f)}
+    for name in ("test_mean_dice", "test_mean_iou", "test_precision", "test_recall", "test_f1"):
+        assert 0.0 <= metrics[name] <= 1.0, (name, metrics[name])
+    assert metrics["test_hausdorff"] >= metrics["test_hausdorff95"] >= 0.0
+    testing = json.loads((data / "datalist.json").read_text())["testing"]
+    with open(out / "test_mean_dice_raw.csv") as f:
+        assert len(list(csv.DictReader(f))) == len(testing)
+    overlays = sorted((out / "overlays").glob("*.png"))
+    assert len(overlays) == len(testing)
+    image = np.asarray(Image.open(overlays[0]))
+    label = np.asarray(Image.open(data / testing[0]["label"]))
+    assert image.shape == (*label.shape, 3) and image.std() > 0
+
+
+def test_inference_keeps_input_size(trained, tmp_path):
+    """A folder of images of other (non-square) sizes gives masks of the same sizes, orientation kept."""
+    case, data, bundle_root = trained
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    rng = np.random.default_rng(0)
+    sizes = {"wide.png": (40, 72), "tall.png": (72, 40)}
+    for name, (h, w) in sizes.items():
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(inputs / name)
+    out = tmp_path / "predictions"
+    run(
+        config_file=case.config("inference.json"),
+        bundle_root=str(bundle_root),
+        input_path=str(inputs),
+        output_dir=str(out),
+        **{k: v for k, v in case.overrides.items() if k != "batch_size"},
+    )
+    for name, shape in sizes.items():
+        mask = np.asarray(Image.open(out / name.replace(".png", "_seg.png")))
+        assert mask.shape == shape
+        assert set(np.unique(mask)) <= {0, 255}
+    # the prepared test split is the default input
+    run(
+        config_file=case.config("inference.json"), bundle_root=str(bundle_root), dataset_dir=str(data), **case.overrides
+    )
+    testing = json.loads((data / "datalist.json").read_text())["testing"]
+    predictions = sorted((bundle_root / "eval/predictions").glob("*_seg.png"))
+    assert len(predictions) == len(testing)
+    loader = LoadImage(image_only=True)
+    assert loader(predictions[0]).shape == loader(data / testing[0]["image"]).shape[:2]
+
+
+def test_verify_net_in_out_and_ckpt_export(trained):
+    case, _, bundle_root = trained
+    overrides = {k: v for k, v in case.overrides.items() if k == "features"}
+    meta, infer = case.config("metadata.json", "inference.json")
+    verify_net_in_out("network_def", meta_file=meta, config_file=infer, bundle_root=str(bundle_root), **overrides)
+    ts = bundle_root / "models/model.ts"
+    ckpt_export(
+        "network_def",
+        filepath=str(ts),
+        ckpt_file=str(bundle_root / "models/model.pt"),
+        meta_file=meta,
+        config_file=infer,
+        bundle_root=str(bundle_root),
+        **overrides,
+    )
+    exported = torch.jit.load(str(ts))
+    assert exported(torch.rand(1, 3, 32, 32)).shape == (1, 1, 32, 32)
+
+
+def test_multi_process_training_on_cpu(trained, tmp_path):
+    """multi_gpu_train.json under torchrun with 2 CPU processes (gloo) trains and checkpoints once."""
+    case, data, _ = trained
+    overrides = [f"--{k}={json.dumps(v)}" for k, v in {**case.overrides, "max_epochs": 1, "progress": False}.items()]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    command += ["-m", "monai.bundle", "run", "training", "--config_file", json.dumps(case.config("train.json"))[:-1]]
+    command[-1] += ", " + json.dumps(case.config("multi_gpu_train.json")[0]) + "]"
+    command += ["--bundle_root", str(tmp_path), "--dataset_dir", str(data), *overrides]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / "models/model.pt").is_file()
+    assert sorted(p.name for p in (tmp_path / "models").glob("last_*.pt")) == ["last_checkpoint_epoch=1.pt"]
