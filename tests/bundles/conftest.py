@@ -1,7 +1,13 @@
-"""Bundles under test: each with the dataset it reads and the overrides that make it tiny enough for CI."""
+"""Bundles under test: ``cases/<bundle>.json`` names the dataset a bundle reads and the overrides that shrink it.
+
+Keys of a case file: ``dataset`` (a ``custom_networks.data`` dataset), ``synth_options`` and ``prepare_options``
+(extra arguments of ``synthesize`` / ``prepare``), ``overrides`` (bundle config overrides for a tiny run: widths,
+ROI, batch size, workers), ``in_channels`` / ``out_channels`` of the network and ``input_ext`` of its images.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +21,11 @@ class BundleCase:
 
     name: str
     dataset: str
+    in_channels: int
+    out_channels: int
+    input_ext: str = ".png"
     synth_options: dict = field(default_factory=dict)
+    prepare_options: dict = field(default_factory=dict)
     overrides: dict = field(default_factory=dict)
 
     @property
@@ -27,10 +37,6 @@ class BundleCase:
 
 
 CASES = [
-    BundleCase(
-        name="mildnet_dsb2018_nuclei",
-        dataset="dsb2018",
-        synth_options={"count": 12, "size": 64},
-        overrides={"features": [4, 8, 16, 32, 64], "roi_size": [32, 32], "batch_size": 2, "num_workers": 0},
-    ),
+    BundleCase(name=path.stem, **json.loads(path.read_text()))
+    for path in sorted((Path(__file__).parent / "cases").glob("*.json"))
 ]

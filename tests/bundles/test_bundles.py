@@ -44,7 +44,7 @@ def trained(request, tmp_path_factory) -> tuple[BundleCase, Path, Path]:
     case: BundleCase = request.param
     tmp = tmp_path_factory.mktemp(case.name)
     synthesize(case.dataset, tmp / "raw", seed=0, **case.synth_options)
-    prepare(case.dataset, tmp / "raw", tmp / "data", progress=False, verbose=False)
+    prepare(case.dataset, tmp / "raw", tmp / "data", progress=False, verbose=False, **case.prepare_options)
     bundle_root = tmp / "bundle"
     run(
         "training",
@@ -127,9 +127,10 @@ def test_inference_keeps_input_size(trained, tmp_path):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     rng = np.random.default_rng(0)
-    sizes = {"wide.png": (40, 72), "tall.png": (72, 40)}
+    sizes = {f"wide{case.input_ext}": (40, 72), f"tall{case.input_ext}": (72, 40)}
+    channels = (3,) if case.in_channels == 3 else ()
     for name, (h, w) in sizes.items():
-        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(inputs / name)
+        Image.fromarray(rng.integers(0, 255, (h, w, *channels), dtype=np.uint8)).save(inputs / name)
     out = tmp_path / "predictions"
     run(
         config_file=case.config("inference.json"),
@@ -139,9 +140,9 @@ def test_inference_keeps_input_size(trained, tmp_path):
         **{k: v for k, v in case.overrides.items() if k != "batch_size"},
     )
     for name, shape in sizes.items():
-        mask = np.asarray(Image.open(out / name.replace(".png", "_seg.png")))
+        mask = np.asarray(Image.open(out / name.replace(case.input_ext, "_seg.png")))
         assert mask.shape == shape
-        assert set(np.unique(mask)) <= {0, 255}
+        assert set(np.unique(mask).tolist()) <= ({0, 255} if case.out_channels == 1 else set(range(case.out_channels)))
     # the prepared test split is the default input
     run(
         config_file=case.config("inference.json"), bundle_root=str(bundle_root), dataset_dir=str(data), **case.overrides
@@ -169,7 +170,8 @@ def test_verify_net_in_out_and_ckpt_export(trained):
         **overrides,
     )
     exported = torch.jit.load(str(ts))
-    assert exported(torch.rand(1, 3, 32, 32)).shape == (1, 1, 32, 32)
+    size = case.overrides["roi_size"]
+    assert exported(torch.rand(1, case.in_channels, *size)).shape == (1, case.out_channels, *size)
 
 
 def test_multi_process_training_on_cpu(trained, tmp_path):
