@@ -5,6 +5,7 @@ from .msunet import MSUNet
 from .multiresunet import MultiResUNet
 from .rescrnet import ResCRNet
 from .unet import ResidualUNet, UNet
+from .unetplusplus import UNetPlusPlus
 from .utils import count_parameters
 
-__all__ = ["count_parameters", "MILDNet", "MSUNet", "MultiResUNet", "ResCRNet", "ResidualUNet", "UNet"]
+__all__ = ["count_parameters", "MILDNet", "MSUNet", "MultiResUNet", "ResCRNet", "ResidualUNet", "UNet", "UNetPlusPlus"]
