@@ -1,7 +1,7 @@
 """MONAI transforms the papers need and MONAI lacks: weight maps and joint albumentations augmentation."""
 
 from .augmentation import Albumentationsd, mildnet_augmentation
-from .overlay import SaveOverlayd, overlay_errors
+from .overlay import SaveOverlayd, class_indices, overlay_errors
 from .weight_maps import ContourWeights, ContourWeightsd, FuzzyBoundaryWeights, FuzzyBoundaryWeightsd
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "FuzzyBoundaryWeights",
     "FuzzyBoundaryWeightsd",
     "SaveOverlayd",
+    "class_indices",
     "mildnet_augmentation",
     "overlay_errors",
 ]
