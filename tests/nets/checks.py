@@ -8,11 +8,22 @@ from torch import nn
 from custom_networks.nets.utils import count_parameters
 
 __all__ = [
+    "BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16",
     "assert_gradients_reach_every_parameter",
     "assert_loss_falls",
     "assert_onnx_roundtrip",
     "assert_torchscript_roundtrip",
     "count_parameters",
+]
+
+
+# (input shape, expected message) that a 2-D network with 2 input channels and input multiple 16 must reject.
+BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16 = [
+    ((1, 2, 32, 40), "multiple of 16"),
+    ((1, 2, 8, 32), "multiple of 16"),
+    ((1, 3, 32, 32), "expects 2 input channels"),
+    ((1, 2, 32, 32, 32), "expects a 4-D input"),
+    ((2, 32, 32), "expects a 4-D input"),
 ]
 
 

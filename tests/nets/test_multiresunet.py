@@ -5,6 +5,7 @@ import torch
 
 from custom_networks.nets import MultiResUNet
 from tests.nets.checks import (
+    BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16,
     assert_gradients_reach_every_parameter,
     assert_loss_falls,
     assert_onnx_roundtrip,
@@ -45,13 +46,7 @@ def test_shallower_net_needs_smaller_multiple():
 
 @pytest.mark.parametrize(
     ("shape", "message"),
-    [
-        ((1, 2, 32, 40), "multiple of 16"),
-        ((1, 2, 8, 32), "multiple of 16"),
-        ((1, 3, 32, 32), "expects 2 input channels"),
-        ((1, 2, 32, 32, 32), "expects a 4-D input"),
-        ((2, 32, 32), "expects a 4-D input"),
-    ],
+    BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16,
 )
 def test_bad_input_raises(shape, message):
     with pytest.raises(ValueError, match=message):

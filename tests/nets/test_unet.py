@@ -9,6 +9,7 @@ from torch import nn
 from custom_networks.nets import ResidualUNet, UNet
 from custom_networks.nets.unet import ResidualConvBlock
 from tests.nets.checks import (
+    BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16,
     assert_gradients_reach_every_parameter,
     assert_loss_falls,
     assert_onnx_roundtrip,
@@ -83,13 +84,7 @@ def test_residual_block_shortcut(spatial_dims):
 @pytest.mark.parametrize("net_type", NETS)
 @pytest.mark.parametrize(
     ("shape", "message"),
-    [
-        ((1, 2, 32, 40), "multiple of 16"),
-        ((1, 2, 8, 32), "multiple of 16"),
-        ((1, 3, 32, 32), "expects 2 input channels"),
-        ((1, 2, 32, 32, 32), "expects a 4-D input"),
-        ((2, 32, 32), "expects a 4-D input"),
-    ],
+    BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16,
 )
 def test_bad_input_raises(net_type, shape, message):
     with pytest.raises(ValueError, match=f"{net_type.__name__} .*{message}"):
