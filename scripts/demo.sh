@@ -12,7 +12,7 @@ EPOCHS="${DEMO_EPOCHS:-25}"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 # Small settings so that the demo runs on a laptop CPU; the bundle's defaults are the paper's (see its docs/README.md).
-SMALL=(--features "[16,32,64,128,256]" --roi_size "[128,128]" --num_workers 2 --progress false)
+SMALL=(--features "[16,32,64,128,256]" --roi_size "[128,128]" --num_workers 2 --progress False)
 
 echo "== 1/5 sample data: 40 synthetic images in the DSB-2018 stage1_train layout"
 python scripts/prepare_data.py synthesize dsb2018 --dst "$OUT/raw" --count 40 --size 128

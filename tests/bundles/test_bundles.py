@@ -177,7 +177,7 @@ def test_verify_net_in_out_and_ckpt_export(trained):
 def test_multi_process_training_on_cpu(trained, tmp_path):
     """multi_gpu_train.json under torchrun with 2 CPU processes (gloo) trains and checkpoints once."""
     case, data, _ = trained
-    overrides = [f"--{k}={json.dumps(v)}" for k, v in {**case.overrides, "max_epochs": 1, "progress": False}.items()]
+    overrides = [f"--{k}={v!r}" for k, v in {**case.overrides, "max_epochs": 1, "progress": False}.items()]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     command += ["-m", "monai.bundle", "run", "training", "--config_file", json.dumps(case.config("train.json"))[:-1]]
     command[-1] += ", " + json.dumps(case.config("multi_gpu_train.json")[0]) + "]"
