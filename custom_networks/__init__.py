@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from . import blocks, data, engines, handlers, inferers, losses, nets, transforms  # noqa: E402
+from . import blocks, data, engines, handlers, inferers, losses, metrics, nets, transforms  # noqa: E402
 
-__all__ = ["blocks", "data", "engines", "handlers", "inferers", "losses", "nets", "transforms"]
+__all__ = ["blocks", "data", "engines", "handlers", "inferers", "losses", "metrics", "nets", "transforms"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import subprocess
 import sys
@@ -110,10 +111,15 @@ def test_evaluate_writes_metrics(trained):
         metrics = {name: float(value) for name, value in csv.reader(f)}
     for name in ("test_mean_dice", "test_mean_iou", "test_precision", "test_recall", "test_f1"):
         assert 0.0 <= metrics[name] <= 1.0, (name, metrics[name])
-    assert metrics["test_hausdorff"] >= metrics["test_hausdorff95"] >= 0.0
+    # empty masks make a case's Hausdorff distance undefined: left out of the mean (never inf), counted as not-NaN
+    assert not math.isinf(metrics["test_hausdorff"]) and not math.isinf(metrics["test_hausdorff95"])
+    assert not metrics["test_hausdorff"] < metrics["test_hausdorff95"]
     testing = json.loads((data / "datalist.json").read_text())["testing"]
-    with open(out / "test_mean_dice_raw.csv") as f:
-        assert len(list(csv.DictReader(f))) == len(testing)
+    for name in metrics:  # every metric per case, and a summary with the number of cases its mean covers
+        with open(out / f"{name}_raw.csv") as f:
+            assert len(list(csv.DictReader(f))) == len(testing), name
+        with open(out / f"{name}_summary.csv") as f:
+            assert "notnans" in next(csv.reader(f)), name
     overlays = sorted((out / "overlays").glob("*.png"))
     assert len(overlays) == len(testing)
     image = np.asarray(Image.open(overlays[0]))

@@ -1,0 +1,47 @@
+"""Per-case confusion scores and the finite Hausdorff distance, against hand-computed values and empty masks."""
+
+import math
+
+import pytest
+import torch
+
+from custom_networks.metrics import FiniteHausdorffDistanceMetric, PerCaseConfusionMatrixMetric
+
+
+def cases() -> tuple[torch.Tensor, torch.Tensor]:
+    """(pred, label) for 3 cases: a 3×3 square inside a 4×4 one; empty prediction; empty ground truth."""
+    pred, label = torch.zeros(3, 1, 8, 8), torch.zeros(3, 1, 8, 8)
+    pred[0, 0, 2:5, 2:5] = 1
+    label[0, 0, 2:6, 2:6] = 1
+    label[1, 0, 1:3, 1:3] = 1
+    pred[2, 0, 4:6, 4:6] = 1
+    return pred, label
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("precision", [1.0, math.nan, 0.0]), ("recall", [9 / 16, 0.0, math.nan]), ("f1 score", [18 / 25, 0.0, 0.0])],
+)
+def test_per_case_scores(name, expected):
+    metric = PerCaseConfusionMatrixMetric(name)
+    metric(*cases())
+    torch.testing.assert_close(metric.get_buffer().flatten(), torch.tensor(expected), equal_nan=True)
+    defined = [v for v in expected if not math.isnan(v)]
+    assert metric.aggregate().item() == pytest.approx(sum(defined) / len(defined))
+
+
+def test_scores_per_class_without_background():
+    pred = torch.nn.functional.one_hot(torch.tensor([[0, 1], [2, 2]]), 3).permute(2, 0, 1)[None].float()
+    label = torch.nn.functional.one_hot(torch.tensor([[0, 1], [1, 2]]), 3).permute(2, 0, 1)[None].float()
+    metric = PerCaseConfusionMatrixMetric("precision", include_background=False)
+    metric(pred, label)
+    torch.testing.assert_close(metric.get_buffer(), torch.tensor([[1.0, 0.5]]))
+
+
+def test_hausdorff_leaves_empty_cases_out_of_the_mean():
+    metric = FiniteHausdorffDistanceMetric(include_background=True)
+    metric(*cases())
+    distances = metric.get_buffer().flatten()
+    assert distances[0].item() == pytest.approx(math.sqrt(2))  # the corner (5, 5) to (4, 4)
+    assert torch.isnan(distances[1:]).all()
+    assert metric.aggregate().item() == pytest.approx(math.sqrt(2))
