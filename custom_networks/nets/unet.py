@@ -7,6 +7,7 @@ Gudhe et al., "Multi-level dilated residual network for biomedical image segment
 """
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 from monai.networks.blocks import ResidualUnit
@@ -123,10 +124,13 @@ class UNet(EncoderDecoder):
         features: Sequence[int] = (32, 64, 128, 256, 512),
         act: str | tuple = "relu",
     ):
-        def block(c_in: int, c_out: int) -> nn.Module:
-            return TwoConv(spatial_dims, c_in, c_out, act=act, norm=None, bias=True)
-
+        block = partial(self.conv_block, spatial_dims, act=act)
         super().__init__(spatial_dims, in_channels, out_channels, features, block)
+
+    @staticmethod
+    def conv_block(spatial_dims: int, in_channels: int, out_channels: int, act: str | tuple) -> nn.Module:
+        """The block of every level: two 3×3 convs with bias, each followed by ``act``, no normalization."""
+        return TwoConv(spatial_dims, in_channels, out_channels, act=act, norm=None, bias=True)
 
 
 class ResidualConvBlock(nn.Module):
@@ -154,31 +158,16 @@ class ResidualConvBlock(nn.Module):
         return self.act(self.unit(x))
 
 
-class ResidualUNet(EncoderDecoder):
+class ResidualUNet(UNet):
     """Residual U-Net baseline (the "ResidualU-Net" of the MILDNet paper); returns logits.
 
-    The classical :class:`UNet` with every double conv replaced by a :class:`ResidualConvBlock`.
+    The classical :class:`UNet` (same arguments) with every double conv replaced by a :class:`ResidualConvBlock`.
 
     Gudhe et al., "Multi-level dilated residual network for biomedical image segmentation", Scientific Reports 11,
     2021, "Baseline models for performance comparison".
-
-    Args:
-        spatial_dims: number of spatial dimensions (2 or 3).
-        in_channels: number of input channels.
-        out_channels: number of output channels (classes).
-        features: filters per level, outermost first; the last one is the bottleneck.
-        act: activation type and arguments.
     """
 
-    def __init__(
-        self,
-        spatial_dims: int,
-        in_channels: int,
-        out_channels: int,
-        features: Sequence[int] = (32, 64, 128, 256, 512),
-        act: str | tuple = "relu",
-    ):
-        def block(c_in: int, c_out: int) -> nn.Module:
-            return ResidualConvBlock(spatial_dims, c_in, c_out, act)
-
-        super().__init__(spatial_dims, in_channels, out_channels, features, block)
+    @staticmethod
+    def conv_block(spatial_dims: int, in_channels: int, out_channels: int, act: str | tuple) -> nn.Module:
+        """The block of every level: :class:`ResidualConvBlock`."""
+        return ResidualConvBlock(spatial_dims, in_channels, out_channels, act)
