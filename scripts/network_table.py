@@ -5,7 +5,7 @@
 Columns: paper, the ``custom_networks.blocks`` classes found in the built network, supported spatial ranks, the
 configuration (rank, input → output channels), the multiple every spatial input size must be, the trainable
 parameters and the Keras total: trainable + BatchNorm running mean/var (see
-:func:`custom_networks.nets.utils.count_parameters`). Only the constructors run, no forward pass.
+:func:`custom_networks.nets.count_parameters`). Only the constructors run, no forward pass.
 """
 
 from pathlib import Path
@@ -15,8 +15,7 @@ import fire
 from torch import nn
 
 from custom_networks import blocks
-from custom_networks.nets import MILDNet, MSUNet, MultiResUNet, ResCRNet, ResidualUNet, UNet
-from custom_networks.nets.utils import count_parameters
+from custom_networks.nets import MILDNet, MSUNet, MultiResUNet, ResCRNet, ResidualUNet, UNet, count_parameters
 
 
 class Config(NamedTuple):

@@ -3,9 +3,9 @@
 from .mildnet import MILDNet
 from .msunet import MSUNet
 from .multiresunet import MultiResUNet
+from .parameter_count import count_parameters
 from .rescrnet import ResCRNet
 from .unet import ResidualUNet, UNet
 from .unetplusplus import UNetPlusPlus
-from .utils import count_parameters
 
 __all__ = ["count_parameters", "MILDNet", "MSUNet", "MultiResUNet", "ResCRNet", "ResidualUNet", "UNet", "UNetPlusPlus"]

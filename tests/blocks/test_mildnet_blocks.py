@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from custom_networks.blocks import MLDRBlock, MLRBlock
-from tests.nets.checks import count_parameters
+from custom_networks.nets import count_parameters
 
 
 def zero_convs(block: nn.Module) -> nn.Module:

@@ -6,7 +6,8 @@ import torch
 from custom_networks.blocks import ConvLSTMResBlock, ConvResBlock
 from custom_networks.blocks.convlstm import BidirectionalConvLSTM, ConvLSTM
 from custom_networks.blocks.rescr import SeparableConv2d
-from tests.nets.checks import assert_gradients_reach_every_parameter, count_parameters
+from custom_networks.nets import count_parameters
+from tests.nets.checks import assert_gradients_reach_every_parameter
 
 
 def rows_as_sequence(x: torch.Tensor) -> torch.Tensor:

@@ -185,8 +185,8 @@ def test_multi_process_training_on_cpu(trained, tmp_path):
     case, data, _ = trained
     overrides = [f"--{k}={v!r}" for k, v in {**case.overrides, "max_epochs": 1, "progress": False}.items()]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    command += ["-m", "monai.bundle", "run", "training", "--config_file", json.dumps(case.config("train.json"))[:-1]]
-    command[-1] += ", " + json.dumps(case.config("multi_gpu_train.json")[0]) + "]"
+    configs = case.config("train.json", "multi_gpu_train.json")
+    command += ["-m", "monai.bundle", "run", "training", "--config_file", repr(configs)]
     command += ["--bundle_root", str(tmp_path), "--dataset_dir", str(data), *overrides]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)

@@ -5,15 +5,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from custom_networks.nets.utils import count_parameters
-
 __all__ = [
     "BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16",
     "assert_gradients_reach_every_parameter",
     "assert_loss_falls",
     "assert_onnx_roundtrip",
     "assert_torchscript_roundtrip",
-    "count_parameters",
 ]
 
 

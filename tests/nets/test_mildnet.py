@@ -7,14 +7,13 @@ import torch
 from torch import nn
 
 from custom_networks.blocks import MLDRBlock, MLRBlock
-from custom_networks.nets import MILDNet
+from custom_networks.nets import MILDNet, count_parameters
 from tests.nets.checks import (
     BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16,
     assert_gradients_reach_every_parameter,
     assert_loss_falls,
     assert_onnx_roundtrip,
     assert_torchscript_roundtrip,
-    count_parameters,
 )
 
 SMALL = (4, 8, 16, 32, 64)

@@ -3,13 +3,12 @@
 import pytest
 import torch
 
-from custom_networks.nets import MSUNet
+from custom_networks.nets import MSUNet, count_parameters
 from tests.nets.checks import (
     assert_gradients_reach_every_parameter,
     assert_loss_falls,
     assert_onnx_roundtrip,
     assert_torchscript_roundtrip,
-    count_parameters,
 )
 
 SMALL = (3, 6, 6, 6, 6, 6)  # the paper's depth (five down blocks) with few channels: inputs are multiples of 128

@@ -3,14 +3,13 @@
 import pytest
 import torch
 
-from custom_networks.nets import MultiResUNet
+from custom_networks.nets import MultiResUNet, count_parameters
 from tests.nets.checks import (
     BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16,
     assert_gradients_reach_every_parameter,
     assert_loss_falls,
     assert_onnx_roundtrip,
     assert_torchscript_roundtrip,
-    count_parameters,
 )
 
 SMALL = (4, 8, 16, 32, 64)  # smallest U with non-empty MultiRes units at alpha = 1.67

@@ -3,13 +3,12 @@
 import pytest
 import torch
 
-from custom_networks.nets import ResCRNet
+from custom_networks.nets import ResCRNet, count_parameters
 from tests.nets.checks import (
     assert_gradients_reach_every_parameter,
     assert_loss_falls,
     assert_onnx_roundtrip,
     assert_torchscript_roundtrip,
-    count_parameters,
 )
 
 

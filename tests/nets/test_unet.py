@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from custom_networks.nets import ResidualUNet, UNet
+from custom_networks.nets import ResidualUNet, UNet, count_parameters
 from custom_networks.nets.unet import ResidualConvBlock
 from tests.nets.checks import (
     BAD_2D_INPUTS_2_CHANNELS_MULTIPLE_16,
@@ -14,7 +14,6 @@ from tests.nets.checks import (
     assert_loss_falls,
     assert_onnx_roundtrip,
     assert_torchscript_roundtrip,
-    count_parameters,
 )
 
 NETS = [UNet, ResidualUNet]

@@ -1,4 +1,4 @@
-"""Helpers about networks as a whole (not used by the networks themselves)."""
+"""Parameter counts of a network, in the PyTorch and the Keras convention."""
 
 from torch import nn
 
