@@ -187,12 +187,24 @@ def test_multi_process_training_on_cpu(trained, tmp_path):
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     configs = case.config("train.json", "multi_gpu_train.json")
     command += ["-m", "monai.bundle", "run", "training", "--config_file", repr(configs)]
-    command += ["--bundle_root", str(tmp_path), "--dataset_dir", str(data), *overrides]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    # A worker occasionally aborts in native code at interpreter exit, after its work is done ("terminate called
+    # without an active exception", about 1 launch in 10-20 on this CPU machine; root cause open). Only that abort
+    # earns one relaunch in a fresh folder; any other failure fails the test at once.
+    for attempt in range(2):
+        bundle_root = tmp_path / f"attempt{attempt}"
+        result = subprocess.run(
+            [*command, "--bundle_root", str(bundle_root), "--dataset_dir", str(data), *overrides],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+        if result.returncode == 0 or "terminate called without an active exception" not in result.stderr:
+            break
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert (tmp_path / "models/model.pt").is_file()
-    assert sorted(p.name for p in (tmp_path / "models").glob("last_*.pt")) == ["last_checkpoint_epoch=1.pt"]
+    assert (bundle_root / "models/model.pt").is_file()
+    assert sorted(p.name for p in (bundle_root / "models").glob("last_*.pt")) == ["last_checkpoint_epoch=1.pt"]
 
 
 def test_baseline_swaps_in_through_network_def(trained, tmp_path):
