@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from monai.data import load_decathlon_datalist
+from monai.data.folder_layout import default_name_formatter
 
 from .datalist import DATALIST
 
-__all__ = ["IMAGE_SUFFIXES", "datalist_split", "inference_items"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "VOLUME_SUFFIXES",
+    "datalist_split",
+    "inference_items",
+    "volume_items",
+    "volume_name_formatter",
+]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".nii", ".nii.gz", ".nrrd", ".mha", ".mhd")
+VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", *VOLUME_SUFFIXES)
 SPLITS = ("training", "validation", "testing")
 
 
@@ -73,3 +83,103 @@ def inference_items(input_path: str | Path) -> list[dict[str, str]]:
     if not images:
         raise FileNotFoundError(f"no image ({', '.join(IMAGE_SUFFIXES)}) in {path}.")
     return [{"image": str(p)} for p in images]
+
+
+def _volume_stem(path: Path) -> str:
+    name = path.name
+    suffix = next((s for s in VOLUME_SUFFIXES if name.lower().endswith(s)), "")
+    return name[: len(name) - len(suffix)]
+
+
+def _modality_source(case: Path, modality: str) -> Path | None:
+    """The volume file (``<anything>_<modality>.<ext>`` or ``<modality>.<ext>``) or DICOM series folder
+    (``<modality>/``) of one modality in a case folder, matched case-insensitively."""
+    for entry in sorted(case.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() and entry.name.lower() == modality:
+            return entry
+        if entry.is_file() and entry.name.lower().endswith(VOLUME_SUFFIXES):
+            stem = _volume_stem(entry).lower()
+            if stem == modality or stem.endswith(f"_{modality}"):
+                return entry
+    return None
+
+
+def _case_item(case: Path, modalities: Sequence[str]) -> dict[str, Any] | None:
+    """``{"image": [one source per modality]}`` for a case folder; None when it holds none of the modalities.
+
+    Raises:
+        FileNotFoundError: the folder holds some modalities but not all.
+    """
+    sources = {m: _modality_source(case, m) for m in modalities}
+    missing = [m for m, s in sources.items() if s is None]
+    if len(missing) == len(modalities):
+        return None
+    if missing:
+        raise FileNotFoundError(
+            f"case folder {case} lacks modality {', '.join(missing)}: expected one volume file named "
+            f"'*_<modality>{VOLUME_SUFFIXES[1]}' (or any of {', '.join(VOLUME_SUFFIXES)}) or one DICOM series "
+            f"folder '<modality>/' for each of {', '.join(modalities)}."
+        )
+    return {"image": [str(sources[m]) for m in modalities]}
+
+
+def volume_items(input_path: str | Path, modalities: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """``[{"image": ...}, ...]`` to run 3-D inference on.
+
+    ``input_path`` is one of:
+
+    - a prepared dataset folder: its ``testing`` split;
+    - a volume file (NIfTI, NRRD, MetaImage) holding every channel;
+    - a case folder with one source per entry of ``modalities``: a volume file named ``<case>_<modality>.<ext>``
+      or ``<modality>.<ext>``, or a DICOM series folder ``<modality>/`` (matched case-insensitively); the item's
+      image is the list of sources in the order of ``modalities``, which ``LoadImaged`` stacks as channels;
+    - a folder of such volume files and case folders: one item each, sorted by name.
+
+    Raises:
+        FileNotFoundError: ``input_path`` does not exist, holds no volume or case folder, or a case folder lacks a
+            modality.
+    """
+    path = Path(input_path)
+    modalities = [m.lower() for m in modalities]
+    if (path / DATALIST).is_file():
+        return [{"image": item["image"]} for item in datalist_split(path, "testing")]
+    if path.is_file():
+        return [{"image": str(path)}]
+    if not path.is_dir():
+        raise FileNotFoundError(f"inference input {path} does not exist.")
+    if modalities and (case := _case_item(path, modalities)) is not None:
+        return [case]
+    items = []
+    for entry in sorted(p for p in path.iterdir() if not p.name.startswith(".")):
+        if entry.is_file() and entry.name.lower().endswith(VOLUME_SUFFIXES):
+            items.append({"image": str(entry)})
+        elif entry.is_dir() and modalities and (case := _case_item(entry, modalities)) is not None:
+            items.append(case)
+    if not items:
+        layout = f" or case folders with {', '.join(modalities)}" if modalities else ""
+        raise FileNotFoundError(f"no volume ({', '.join(VOLUME_SUFFIXES)}){layout} in {path}.")
+    return items
+
+
+def volume_name_formatter(modalities: Sequence[str] = ()) -> Callable[[dict, Any], dict]:
+    """``output_name_formatter`` for ``SaveImaged``: outputs of :func:`volume_items` cases are named after the case.
+
+    MONAI names an output after the first source of its input. For a case given as one source per modality
+    that is ``<case>_t1.nii.gz`` or, for DICOM series, the folder ``<case>/t1``; this formatter strips the modality
+    so the output is ``<case>_<postfix>``. Other inputs keep MONAI's naming.
+    """
+    modalities = [m.lower() for m in modalities]
+
+    def formatter(metadict: dict, saver: Any) -> dict:
+        names = default_name_formatter(metadict, saver)
+        source = Path(names["subject"])
+        stem = _volume_stem(source)
+        suffix = next((m for m in modalities if stem.lower() == m or stem.lower().endswith(f"_{m}")), None)
+        if suffix is not None:
+            case = source.parent.name if stem.lower() == suffix else stem[: -len(suffix) - 1]
+            names["subject"] = str(source.parent / f"{case}.nii.gz")
+        return names
+
+    return formatter

@@ -1,5 +1,6 @@
-"""Inferers the papers need and MONAI lacks: sliding windows stitched from their centre crops."""
+"""Inferers the papers need and MONAI lacks: sliding windows stitched from their centre crops, test-time flips."""
 
 from .center_crop import CenterCropSlidingWindowInferer
+from .flip_ensemble import FlipEnsembleInferer
 
-__all__ = ["CenterCropSlidingWindowInferer"]
+__all__ = ["CenterCropSlidingWindowInferer", "FlipEnsembleInferer"]

@@ -1,11 +1,19 @@
-"""Bundles read prepared datalists (per split and fold) and folders of images through custom_networks.data."""
+"""Bundles read prepared datalists (per split and fold), image folders and 3-D cases through custom_networks.data."""
 
 import json
 from pathlib import Path
 
 import pytest
+from monai.data import FolderLayout
 
-from custom_networks.data import datalist_split, inference_items, prepare, synthesize
+from custom_networks.data import (
+    datalist_split,
+    inference_items,
+    prepare,
+    synthesize,
+    volume_items,
+    volume_name_formatter,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +53,60 @@ def test_inference_items(dataset, tmp_path):
         inference_items(tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         inference_items(tmp_path / "missing")
+
+
+def _touch(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return path
+
+
+MODALITIES = ("t1", "t1ce", "t2", "flair")
+
+
+def test_volume_items_cases_files_and_series(tmp_path):
+    """Case folders of modality files (any case, t1 not confused with t1ce) or DICOM series folders; 4-D files."""
+    for m in MODALITIES:
+        _touch(tmp_path / "in" / "BraTS_7" / f"BraTS_7_{m.upper()}.nii.gz")
+        _touch(tmp_path / "in" / "dicom_case" / m / "IM0001.dcm")
+    _touch(tmp_path / "in" / "four_channels.nrrd")
+    _touch(tmp_path / "in" / "notes.txt")
+    _touch(tmp_path / "in" / ".hidden" / "x_t1.nii")
+    items = volume_items(tmp_path / "in", MODALITIES)
+    assert items == [
+        {"image": [str(tmp_path / "in" / "BraTS_7" / f"BraTS_7_{m.upper()}.nii.gz") for m in MODALITIES]},
+        {"image": [str(tmp_path / "in" / "dicom_case" / m) for m in MODALITIES]},
+        {"image": str(tmp_path / "in" / "four_channels.nrrd")},
+    ]
+    assert volume_items(tmp_path / "in" / "BraTS_7", MODALITIES) == items[:1]  # one case folder
+    assert volume_items(tmp_path / "in" / "four_channels.nrrd", MODALITIES) == items[2:]
+    assert volume_items(tmp_path / "in") == items[2:]  # without modalities only files are volumes
+
+
+def test_volume_items_bad_input(dataset, tmp_path):
+    assert volume_items(dataset) == [{"image": i["image"]} for i in datalist_split(dataset, "testing")]
+    for m in MODALITIES[:2]:
+        _touch(tmp_path / "partial" / "case3" / f"case3_{m}.mha")
+    with pytest.raises(FileNotFoundError, match=r"case3 lacks modality t2, flair"):
+        volume_items(tmp_path / "partial", MODALITIES)
+    _touch(tmp_path / "empty" / "readme.md")
+    with pytest.raises(FileNotFoundError, match="no volume .* or case folders with t1, t1ce, t2, flair"):
+        volume_items(tmp_path / "empty", MODALITIES)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        volume_items(tmp_path / "missing", MODALITIES)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("/in/BraTS_7/BraTS_7_T1.nii.gz", "/out/BraTS_7_seg"),
+        ("/in/dicom_case/t1", "/out/dicom_case_seg"),
+        ("/in/case.v2/t1.nrrd", "/out/case.v2_seg"),
+        ("/in/four_channels.nii.gz", "/out/four_channels_seg"),
+        ("/in/flair_study.mha", "/out/flair_study_seg"),
+    ],
+)
+def test_volume_outputs_are_named_after_the_case(source, expected):
+    layout = FolderLayout(output_dir="/out", postfix="seg", extension="", makedirs=False)
+    names = volume_name_formatter(MODALITIES)({"filename_or_obj": source}, None)
+    assert layout.filename(**names) == expected
