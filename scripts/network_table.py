@@ -1,11 +1,12 @@
-"""Print a Markdown table of the networks of ``custom_networks.nets`` built in their paper configurations.
+"""Print a Markdown table of the networks of ``custom_networks.nets`` built in their paper and bundle configurations.
 
     python scripts/network_table.py [--markdown_file PATH]
 
 Columns: paper, the ``custom_networks.blocks`` classes found in the built network, supported spatial ranks, the
-configuration (rank, input → output channels), the multiple every spatial input size must be, the trainable
-parameters and the Keras total: trainable + BatchNorm running mean/var (see
-:func:`custom_networks.nets.count_parameters`). Only the constructors run, no forward pass.
+configuration (rank, input → output channels, widths where a bundle changes the paper's), the multiple every spatial
+input size must be, the trainable parameters and the Keras total: trainable + BatchNorm running mean/var (see
+:func:`custom_networks.nets.count_parameters`). Only the constructors run, no forward pass. The last configurations
+are those of the 3-D bundles.
 """
 
 from pathlib import Path
@@ -26,6 +27,7 @@ class Config(NamedTuple):
     spatial_dims: int
     in_channels: int
     out_channels: int
+    features: tuple[int, ...] | None = None  # None: the constructor's default (the paper's widths)
 
 
 MILDNET = "Gudhe et al., Sci. Rep. 2021"
@@ -33,8 +35,10 @@ MULTIRES = "Ibtehaz & Rahman, Neural Netw. 2020"
 CONFIGS = [
     Config(MILDNet, MILDNET, 2, 3, 1),
     Config(MILDNet, MILDNET, 3, 4, 3),
+    Config(MILDNet, MILDNET, 3, 4, 3, (16, 32, 64, 128, 256)),  # bundle mildnet3d_brats_mri
     Config(MultiResUNet, MULTIRES, 2, 3, 1),
     Config(MultiResUNet, MULTIRES, 3, 4, 1),
+    Config(MultiResUNet, MULTIRES, 3, 4, 3),  # bundle multiresunet3d_brats_mri
     Config(MSUNet, "Kurian, Lohan et al.", 2, 3, 2),
     Config(ResCRNet, "Abdallah et al., Mach. Learn.: Sci. Technol. 2020", 2, 3, 4),
     Config(UNet, f"Ronneberger et al., MICCAI 2015 (baseline of {MULTIRES})", 2, 1, 1),
@@ -58,7 +62,8 @@ def build(config: Config) -> nn.Module:
     channels = (config.in_channels, config.out_channels)
     if config.network in TWO_D_ONLY:
         return config.network(*channels)
-    return config.network(config.spatial_dims, *channels)
+    widths = {} if config.features is None else {"features": config.features}
+    return config.network(config.spatial_dims, *channels, **widths)
 
 
 def block_names(net: nn.Module) -> str:
@@ -76,7 +81,8 @@ def row(config: Config) -> list[str]:
         config.paper,
         block_names(net),
         "2-D" if config.network in TWO_D_ONLY else "2-D, 3-D",
-        f"{config.spatial_dims}-D, {config.in_channels} → {config.out_channels}",
+        f"{config.spatial_dims}-D, {config.in_channels} → {config.out_channels}"
+        + ("" if config.features is None else f", features {config.features[0]}…{config.features[-1]}"),
         str(getattr(net, "multiple", 1)),  # ResCRNet has none: it takes any size
         f"{trainable:,}",
         f"{total:,}",

@@ -32,7 +32,7 @@ def test_table_has_paper_parameter_counts(tmp_path):
     text = markdown.read_text(encoding="utf-8")
     assert text == result.stdout
     lines = text.splitlines()
-    assert lines[0].startswith("| Network |") and len(lines) == 2 + 8
+    assert lines[0].startswith("| Network |") and len(lines) == 2 + 10
     rows = {
         (cells[0], cells[4]): cells for cells in ([c.strip() for c in line.strip("|").split("|")] for line in lines)
     }
