@@ -63,6 +63,21 @@ def datalist_split(dataset_dir: str | Path, split: str, fold: int = 0) -> list[d
     return items
 
 
+def _prepared_or_file(path: Path) -> list[dict[str, Any]] | None:
+    """The ``testing`` items of a prepared dataset folder, or one item for a file; None for any other folder.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+    """
+    if (path / DATALIST).is_file():
+        return [{"image": item["image"]} for item in datalist_split(path, "testing")]
+    if path.is_file():
+        return [{"image": str(path)}]
+    if not path.is_dir():
+        raise FileNotFoundError(f"inference input {path} does not exist.")
+    return None
+
+
 def inference_items(input_path: str | Path) -> list[dict[str, str]]:
     """``[{"image": path}, ...]`` to run inference on.
 
@@ -73,12 +88,8 @@ def inference_items(input_path: str | Path) -> list[dict[str, str]]:
         FileNotFoundError: ``input_path`` does not exist or holds no image.
     """
     path = Path(input_path)
-    if (path / DATALIST).is_file():
-        return [{"image": item["image"]} for item in datalist_split(path, "testing")]
-    if path.is_file():
-        return [{"image": str(path)}]
-    if not path.is_dir():
-        raise FileNotFoundError(f"inference input {path} does not exist.")
+    if (given := _prepared_or_file(path)) is not None:
+        return given
     images = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES))
     if not images:
         raise FileNotFoundError(f"no image ({', '.join(IMAGE_SUFFIXES)}) in {path}.")
@@ -143,12 +154,8 @@ def volume_items(input_path: str | Path, modalities: Sequence[str] = ()) -> list
     """
     path = Path(input_path)
     modalities = [m.lower() for m in modalities]
-    if (path / DATALIST).is_file():
-        return [{"image": item["image"]} for item in datalist_split(path, "testing")]
-    if path.is_file():
-        return [{"image": str(path)}]
-    if not path.is_dir():
-        raise FileNotFoundError(f"inference input {path} does not exist.")
+    if (given := _prepared_or_file(path)) is not None:
+        return given
     if modalities and (case := _case_item(path, modalities)) is not None:
         return [case]
     items = []

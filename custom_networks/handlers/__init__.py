@@ -1,7 +1,20 @@
-"""Ignite handlers for the papers' training schedules, and output transforms for per-channel metrics."""
+"""Ignite handlers for the papers' training schedules and for runs that survive interruption, and output transforms
+for per-channel metrics."""
 
 from .bootstrap_switch import BootstrapSwitch
 from .channel_output import from_engine_channel
+from .checkpoint import AtomicCheckpointSaver
+from .non_finite import StopOnNonFiniteLoss
 from .progress import ProgressBar
+from .resume import ResumeTraining, TrainingState, latest_checkpoint
 
-__all__ = ["BootstrapSwitch", "ProgressBar", "from_engine_channel"]
+__all__ = [
+    "AtomicCheckpointSaver",
+    "BootstrapSwitch",
+    "ProgressBar",
+    "ResumeTraining",
+    "StopOnNonFiniteLoss",
+    "TrainingState",
+    "from_engine_channel",
+    "latest_checkpoint",
+]

@@ -15,6 +15,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+from monai.bundle import ConfigParser, ckpt_export, create_workflow, run, verify_net_in_out
+
+from custom_networks.data import prepare, synthesize
+
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLES = ROOT / "bundles"
 
@@ -75,3 +80,79 @@ def run_multi_process_training(case: BundleCase, dataset_dir: Path, tmp_path: Pa
             break
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return bundle_root
+
+
+def prepare_and_train(case: BundleCase, tmp: Path, max_epochs: int) -> tuple[Path, Path]:
+    """Synthesize the case's raw layout in ``tmp``, prepare it and train ``max_epochs`` through ``monai.bundle``;
+    returns (dataset_dir, bundle_root)."""
+    synthesize(case.dataset, tmp / "raw", seed=0, **case.synth_options)
+    prepare(case.dataset, tmp / "raw", tmp / "data", progress=False, verbose=False, **case.prepare_options)
+    bundle_root = tmp / "bundle"
+    run(
+        "training",
+        config_file=case.config("train.json"),
+        meta_file=case.config("metadata.json")[0],
+        bundle_root=str(bundle_root),
+        dataset_dir=str(tmp / "data"),
+        max_epochs=max_epochs,
+        progress=False,
+        **case.overrides,
+    )
+    return tmp / "data", bundle_root
+
+
+def check_workflow_properties(case: BundleCase, data: Path, bundle_root: Path, workflow_type: str, config: str) -> None:
+    """``monai.bundle`` finds every property its train / infer workflow requires."""
+    workflow = create_workflow(
+        config_file=case.config(config),
+        workflow_type=workflow_type,
+        bundle_root=str(bundle_root),
+        dataset_dir=str(data),
+    )
+    assert workflow.check_properties() == []
+
+
+def check_verify_and_export(case: BundleCase, bundle_root: Path) -> None:
+    """``verify_net_in_out`` passes and ``ckpt_export`` writes a TorchScript model that maps an ROI to the outputs."""
+    overrides = {k: v for k, v in case.overrides.items() if k == "features"}
+    meta, infer = case.config("metadata.json", "inference.json")
+    verify_net_in_out("network_def", meta_file=meta, config_file=infer, bundle_root=str(bundle_root), **overrides)
+    ts = bundle_root / "models/model.ts"
+    ckpt_export(
+        "network_def",
+        filepath=str(ts),
+        ckpt_file=str(bundle_root / "models/model.pt"),
+        meta_file=meta,
+        config_file=infer,
+        bundle_root=str(bundle_root),
+        **overrides,
+    )
+    size = case.overrides["roi_size"]
+    assert torch.jit.load(str(ts))(torch.rand(1, case.in_channels, *size)).shape == (1, case.out_channels, *size)
+
+
+def check_checkpoints(case: BundleCase, bundle_root: Path, epochs: int) -> None:
+    """``model.pt`` loads into the inference network; the last checkpoint holds the whole training state."""
+    parser = ConfigParser()
+    parser.read_config(case.config("inference.json")[0])
+    parser.update(case.overrides)
+    network = parser.get_parsed_content("network_def")
+    network.load_state_dict(torch.load(bundle_root / "models/model.pt", map_location="cpu", weights_only=True))
+    last = torch.load(bundle_root / f"models/last_checkpoint_epoch={epochs}.pt", map_location="cpu", weights_only=True)
+    assert {"model", "optimizer", "trainer", "best_model_saver", "training_state"} <= set(last)
+    assert last["trainer"]["iteration"] == epochs * last["trainer"]["epoch_length"]
+    assert any((bundle_root / "logs").iterdir()), "no TensorBoard event file"
+
+
+def run_evaluation(case: BundleCase, data: Path, bundle_root: Path, out: Path) -> dict[str, float]:
+    """Evaluate the trained bundle on the test split into ``out``; returns ``metrics.csv`` as a dict."""
+    run(
+        config_file=case.config("train.json", "evaluate.json"),
+        bundle_root=str(bundle_root),
+        dataset_dir=str(data),
+        output_dir=str(out),
+        progress=False,
+        **case.overrides,
+    )
+    with open(out / "metrics.csv") as f:
+        return {name: float(value) for name, value in (line.strip().split(",") for line in f if line.strip())}

@@ -10,14 +10,22 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 import pytest
-import torch
-from monai.bundle import ConfigParser, ckpt_export, create_workflow, run, verify_net_in_out
+from monai.bundle import run
 from monai.transforms import LoadImage
 from PIL import Image
 
-from custom_networks.data import prepare, synthesize
-
-from .conftest import BUNDLES, CASES, CASES_2D, BundleCase, run_multi_process_training
+from .conftest import (
+    BUNDLES,
+    CASES,
+    CASES_2D,
+    BundleCase,
+    check_checkpoints,
+    check_verify_and_export,
+    check_workflow_properties,
+    prepare_and_train,
+    run_evaluation,
+    run_multi_process_training,
+)
 
 pytestmark = pytest.mark.slow
 REQUIRED_FILES = [
@@ -40,21 +48,8 @@ def test_every_bundle_is_tested():
 def trained(request, tmp_path_factory) -> tuple[BundleCase, Path, Path]:
     """(case, dataset_dir, bundle_root) after preparing the synthetic data and training 2 epochs."""
     case: BundleCase = request.param
-    tmp = tmp_path_factory.mktemp(case.name)
-    synthesize(case.dataset, tmp / "raw", seed=0, **case.synth_options)
-    prepare(case.dataset, tmp / "raw", tmp / "data", progress=False, verbose=False, **case.prepare_options)
-    bundle_root = tmp / "bundle"
-    run(
-        "training",
-        config_file=case.config("train.json"),
-        meta_file=case.config("metadata.json")[0],
-        bundle_root=str(bundle_root),
-        dataset_dir=str(tmp / "data"),
-        max_epochs=2,
-        progress=False,
-        **case.overrides,
-    )
-    return case, tmp / "data", bundle_root
+    data, bundle_root = prepare_and_train(case, tmp_path_factory.mktemp(case.name), max_epochs=2)
+    return case, data, bundle_root
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -71,41 +66,18 @@ def test_metadata_validates_against_project_schema(case):
 
 def test_training_writes_loadable_checkpoints(trained):
     case, _, bundle_root = trained
-    parser = ConfigParser()
-    parser.read_config(case.config("inference.json")[0])
-    parser.update(case.overrides)
-    network = parser.get_parsed_content("network_def")
-    network.load_state_dict(torch.load(bundle_root / "models/model.pt", map_location="cpu", weights_only=True))
-    last = torch.load(bundle_root / "models/last_checkpoint_epoch=2.pt", map_location="cpu", weights_only=False)
-    assert {"model", "optimizer", "trainer"} <= set(last)
-    assert last["trainer"]["iteration"] == 2 * last["trainer"]["epoch_length"]
-    assert any((bundle_root / "logs").iterdir()), "no TensorBoard event file"
+    check_checkpoints(case, bundle_root, epochs=2)
 
 
 @pytest.mark.parametrize(("workflow_type", "config"), [("train", "train.json"), ("infer", "inference.json")])
 def test_workflow_properties(trained, workflow_type, config):
-    case, data, bundle_root = trained
-    workflow = create_workflow(
-        config_file=case.config(config),
-        workflow_type=workflow_type,
-        bundle_root=str(bundle_root),
-        dataset_dir=str(data),
-    )
-    assert workflow.check_properties() == []
+    check_workflow_properties(*trained, workflow_type, config)
 
 
 def test_evaluate_writes_metrics(trained):
     case, data, bundle_root = trained
     out = bundle_root / "eval"
-    run(
-        config_file=case.config("train.json", "evaluate.json"),
-        bundle_root=str(bundle_root),
-        dataset_dir=str(data),
-        output_dir=str(out),
-        **case.overrides,
-    )
-    with open(out / "metrics.csv") as f:
-        metrics = {name: float(value) for name, value in csv.reader(f)}
+    metrics = run_evaluation(case, data, bundle_root, out)
     for name in ("test_mean_dice", "test_mean_iou", "test_precision", "test_recall", "test_f1"):
         assert 0.0 <= metrics[name] <= 1.0, (name, metrics[name])
     # empty masks make a case's Hausdorff distance undefined: left out of the mean (never inf), counted as not-NaN
@@ -159,22 +131,7 @@ def test_inference_keeps_input_size(trained, tmp_path):
 
 def test_verify_net_in_out_and_ckpt_export(trained):
     case, _, bundle_root = trained
-    overrides = {k: v for k, v in case.overrides.items() if k == "features"}
-    meta, infer = case.config("metadata.json", "inference.json")
-    verify_net_in_out("network_def", meta_file=meta, config_file=infer, bundle_root=str(bundle_root), **overrides)
-    ts = bundle_root / "models/model.ts"
-    ckpt_export(
-        "network_def",
-        filepath=str(ts),
-        ckpt_file=str(bundle_root / "models/model.pt"),
-        meta_file=meta,
-        config_file=infer,
-        bundle_root=str(bundle_root),
-        **overrides,
-    )
-    exported = torch.jit.load(str(ts))
-    size = case.overrides["roi_size"]
-    assert exported(torch.rand(1, case.in_channels, *size)).shape == (1, case.out_channels, *size)
+    check_verify_and_export(case, bundle_root)
 
 
 def test_multi_process_training_on_cpu(trained, tmp_path):

@@ -15,13 +15,19 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-import torch
-from monai.bundle import ConfigParser, ckpt_export, create_workflow, run, verify_net_in_out
+from monai.bundle import run
 from monai.transforms import LoadImage
 
-from custom_networks.data import prepare, synthesize
-
-from .conftest import CASES_3D, BundleCase, run_multi_process_training
+from .conftest import (
+    CASES_3D,
+    BundleCase,
+    check_checkpoints,
+    check_verify_and_export,
+    check_workflow_properties,
+    prepare_and_train,
+    run_evaluation,
+    run_multi_process_training,
+)
 from .volumes import write_dicom_series, write_itk_volume
 
 pytestmark = pytest.mark.slow
@@ -34,21 +40,8 @@ MODALITIES = ("t1", "t1ce", "t2", "flair")
 def trained(request, tmp_path_factory) -> tuple[BundleCase, Path, Path]:
     """(case, dataset_dir, bundle_root) after preparing the synthetic volumes and training 1 epoch."""
     case: BundleCase = request.param
-    tmp = tmp_path_factory.mktemp(case.name)
-    synthesize(case.dataset, tmp / "raw", seed=0, **case.synth_options)
-    prepare(case.dataset, tmp / "raw", tmp / "data", progress=False, verbose=False, **case.prepare_options)
-    bundle_root = tmp / "bundle"
-    run(
-        "training",
-        config_file=case.config("train.json"),
-        meta_file=case.config("metadata.json")[0],
-        bundle_root=str(bundle_root),
-        dataset_dir=str(tmp / "data"),
-        max_epochs=1,
-        progress=False,
-        **case.overrides,
-    )
-    return case, tmp / "data", bundle_root
+    data, bundle_root = prepare_and_train(case, tmp_path_factory.mktemp(case.name), max_epochs=1)
+    return case, data, bundle_root
 
 
 def _infer(case: BundleCase, bundle_root: Path, **overrides) -> None:
@@ -72,42 +65,18 @@ def _assert_label_volume(path: Path, shape: tuple[int, ...], affine: np.ndarray)
 
 def test_training_writes_loadable_checkpoints(trained):
     case, _, bundle_root = trained
-    parser = ConfigParser()
-    parser.read_config(case.config("inference.json")[0])
-    parser.update(case.overrides)
-    network = parser.get_parsed_content("network_def")
-    network.load_state_dict(torch.load(bundle_root / "models/model.pt", map_location="cpu", weights_only=True))
-    last = torch.load(bundle_root / "models/last_checkpoint_epoch=1.pt", map_location="cpu", weights_only=False)
-    assert {"model", "optimizer", "lr_scheduler", "trainer"} <= set(last)
-    assert last["trainer"]["iteration"] == last["trainer"]["epoch_length"]
-    assert any((bundle_root / "logs").iterdir()), "no TensorBoard event file"
+    check_checkpoints(case, bundle_root, epochs=1)
 
 
 @pytest.mark.parametrize(("workflow_type", "config"), [("train", "train.json"), ("infer", "inference.json")])
 def test_workflow_properties(trained, workflow_type, config):
-    case, data, bundle_root = trained
-    workflow = create_workflow(
-        config_file=case.config(config),
-        workflow_type=workflow_type,
-        bundle_root=str(bundle_root),
-        dataset_dir=str(data),
-    )
-    assert workflow.check_properties() == []
+    check_workflow_properties(*trained, workflow_type, config)
 
 
 def test_evaluate_writes_per_region_metrics(trained):
     case, data, bundle_root = trained
     out = bundle_root / "eval"
-    run(
-        config_file=case.config("train.json", "evaluate.json"),
-        bundle_root=str(bundle_root),
-        dataset_dir=str(data),
-        output_dir=str(out),
-        progress=False,
-        **case.overrides,
-    )
-    with open(out / "metrics.csv") as f:
-        metrics = {name: float(value) for name, value in csv.reader(f)}
+    metrics = run_evaluation(case, data, bundle_root, out)
     expected = {"test_mean_dice", *(f"test_{kind}_{r}" for kind in ("dice", "hd95") for r in REGIONS)}
     assert set(metrics) == expected
     for region in REGIONS:
@@ -176,21 +145,7 @@ def test_inference_names_a_missing_modality(trained, tmp_path):
 
 def test_verify_net_in_out_and_ckpt_export(trained):
     case, _, bundle_root = trained
-    overrides = {"features": case.overrides["features"]}
-    meta, infer = case.config("metadata.json", "inference.json")
-    verify_net_in_out("network_def", meta_file=meta, config_file=infer, bundle_root=str(bundle_root), **overrides)
-    ts = bundle_root / "models/model.ts"
-    ckpt_export(
-        "network_def",
-        filepath=str(ts),
-        ckpt_file=str(bundle_root / "models/model.pt"),
-        meta_file=meta,
-        config_file=infer,
-        bundle_root=str(bundle_root),
-        **overrides,
-    )
-    size = case.overrides["roi_size"]
-    assert torch.jit.load(str(ts))(torch.rand(1, case.in_channels, *size)).shape == (1, case.out_channels, *size)
+    check_verify_and_export(case, bundle_root)
 
 
 def test_multi_process_training_on_cpu(trained, tmp_path):
