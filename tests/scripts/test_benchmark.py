@@ -1,0 +1,50 @@
+"""scripts/benchmark.py --quick runs every section end to end and reports sane numbers (no timing assertions)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from monai.bundle import ConfigParser
+from monai.data.utils import dense_patch_slices
+from monai.inferers.utils import _get_scan_interval
+
+ROOT = Path(__file__).resolve().parents[2]
+NETWORKS = ["multiresunet3d_brats_mri", "mildnet3d_brats_mri", "SegResNet (MONAI)"]
+
+
+@pytest.mark.slow
+def test_quick_benchmark(tmp_path):
+    out = tmp_path / "out.json"
+    result = subprocess.run(
+        [sys.executable, "scripts/benchmark.py", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stdout.startswith("torch threads: ")
+    report = json.loads(out.read_text())
+    assert report["machine"]["device"] == "cpu" and report["machine"]["torch_threads"] >= 1
+    rows = [row for row in report["results"] if row["section"] == "sliding_window_3d"]
+    assert [row["network"] for row in rows] == NETWORKS
+    table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    for name in NETWORKS:
+        assert any(line.startswith(f"| {name} |") for line in table), result.stdout
+
+    for row in rows:
+        assert row["sw_seconds"] > 0 and row["run_seconds"] > 0 and row["sw_vs_segresnet"] > 0
+        assert row["peak_rss_mib"] > 50  # a Python process importing torch and MONAI
+        assert row["output_shape"] == row["volume"][1:]
+        spatial, roi = row["volume"][1:], row["roi_size"]
+        interval = _get_scan_interval(spatial, roi, len(roi), [row["overlap"]] * len(roi))
+        assert row["windows"] == len(dense_patch_slices(spatial, roi, interval)) >= 1
+        parser = ConfigParser()
+        parser.read_config(str(ROOT / row["config_file"]))
+        parser.update(row["overrides"])
+        network = parser.get_parsed_content("network_def")
+        assert type(network).__name__ == row["class"]
+        assert row["params"] == sum(p.numel() for p in network.parameters())
+    assert rows[-1]["class"] == "SegResNet" and rows[-1]["sw_vs_segresnet"] == 1.0
