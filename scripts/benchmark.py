@@ -206,7 +206,11 @@ def run_bundle(config_file: Path, bundle_root: Path, overrides: dict[str, Any], 
     command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", str(config_file)]
     command += ["--bundle_root", str(bundle_root), *(f"--{key}={value!r}" for key, value in overrides.items())]
     launcher = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, str(log_file), *command], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", LAUNCHER, str(log_file), *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
     )
     if launcher.returncode != 0:
         raise RuntimeError(f"launcher failed: {launcher.stderr}")

@@ -26,6 +26,8 @@ def test_table_has_paper_parameter_counts(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
+        encoding="utf-8",
+        errors="replace",
         timeout=120,
     )
     assert result.returncode == 0, result.stderr

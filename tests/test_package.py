@@ -9,6 +9,8 @@ import custom_networks
 
 def test_import_from_another_directory(tmp_path: Path):
     code = "import custom_networks, custom_networks.nets, custom_networks.blocks; print(custom_networks.__file__)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", errors="replace"
+    )
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).resolve() == Path(custom_networks.__file__).resolve()

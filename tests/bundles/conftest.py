@@ -73,6 +73,8 @@ def run_multi_process_training(case: BundleCase, dataset_dir: Path, tmp_path: Pa
             [*command, "--bundle_root", str(bundle_root), "--dataset_dir", str(dataset_dir), *overrides],
             capture_output=True,
             text=True,
+            encoding="utf-8",
+            errors="replace",
             timeout=300,
             env=env,
         )

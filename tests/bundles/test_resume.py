@@ -37,13 +37,23 @@ def _command(case: BundleCase, bundle_root: Path, data: Path, *configs: str, **o
 
 def _run(command: list[str]) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # the same thread count in every run: identical arithmetic
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(
+        command, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=600, env=env
+    )
 
 
 def _run_until(command: list[str], marker: str) -> str:
     """Start ``command``, SIGKILL it as soon as ``marker`` appears in its output; returns the output so far."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=env,
+    )
     lines = []
     try:
         for line in process.stdout:

@@ -113,4 +113,6 @@ def leftovers(dst: Path) -> list[str]:
 def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
     """Run ``scripts/prepare_data.py`` in a subprocess."""
     command = [sys.executable, str(SCRIPT), *map(str, args)]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300
+    )
