@@ -114,7 +114,7 @@ class Brats(Converter):
             self.notes.append(f"{dataset_json} not found: assumed the Decathlon channel order FLAIR, T1w, t1gd, T2w")
             return [_DECATHLON_ORDER.index(m) for m in MODALITIES]
         try:
-            modality = json.loads(dataset_json.read_text())["modality"]
+            modality = json.loads(dataset_json.read_text(encoding="utf-8"))["modality"]
             names = {_ALIASES[str(v).strip().lower()]: int(k) for k, v in modality.items()}
             return [names[m] for m in MODALITIES]
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -58,7 +58,7 @@ def datalist_split(dataset_dir: str | Path, split: str, fold: int = 0) -> list[d
     elif split == "validation":
         items = [item for item in items if item.get("fold") == fold]
     if not items:
-        folds = sorted({item.get("fold") for item in json.loads(path.read_text())["training"]})
+        folds = sorted({item.get("fold") for item in json.loads(path.read_text(encoding="utf-8"))["training"]})
         raise ValueError(f"the {split} split of {path} (fold {fold}) is empty; folds present: {folds}.")
     return items
 

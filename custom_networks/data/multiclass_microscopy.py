@@ -19,7 +19,7 @@ __all__ = ["MulticlassMicroscopy"]
 def _load_palette(palette: str | Sequence) -> np.ndarray:
     """A palette given as a list, as JSON text, or as the path of a JSON file holding the list."""
     if isinstance(palette, str):
-        text = Path(palette).read_text() if Path(palette).is_file() else palette
+        text = Path(palette).read_text(encoding="utf-8") if Path(palette).is_file() else palette
         try:
             palette = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -6,7 +6,7 @@ import logging
 import random
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from ignite.engine import Engine, Events
 from monai.handlers import CheckpointLoader, EarlyStopHandler
+from monai.transforms import Randomizable, Transform
 
 from .checkpoint import AtomicCheckpointSaver
 
@@ -27,6 +28,22 @@ def latest_checkpoint(ckpt_dir: str | Path, prefix: str = "last") -> Path | None
     pattern = re.compile(rf"{re.escape(prefix)}_checkpoint_epoch=(\d+)\.pt")
     found = [(int(m.group(1)), p) for p in Path(ckpt_dir).glob(f"{prefix}_*.pt") if (m := pattern.fullmatch(p.name))]
     return max(found)[1] if found else None
+
+
+def _random_transforms(transform: Any, found: list[Randomizable] | None = None) -> list[Randomizable]:
+    """Every MONAI random transform in ``transform``, nested ones included (``RandSpatialCropd`` draws from its inner
+    ``RandSpatialCrop``), in a fixed order: each owns a NumPy generator."""
+    found = [] if found is None else found
+    if isinstance(transform, list | tuple):
+        for item in transform:
+            _random_transforms(item, found)
+    elif isinstance(transform, Transform) and all(t is not transform for t in found):
+        if isinstance(transform, Randomizable):
+            found.append(transform)
+        for value in vars(transform).values():
+            if isinstance(value, Transform | list | tuple):
+                _random_transforms(value, found)
+    return found
 
 
 def _pack(numpy_state: tuple) -> dict[str, Any]:
@@ -44,20 +61,31 @@ class TrainingState:
 
     - the evaluator's best key metric and its epoch, and the early-stopping counter and best score, so a resumed
       run stops and reports as the uninterrupted run would;
-    - the global random number generators of PyTorch, NumPy and Python, so that with the same seed a resumed run
-      draws the same shuffles, crops and flips as the uninterrupted run and ends with the same weights. (MONAI's
-      ``DataLoader`` reseeds the random transforms from PyTorch's generator every epoch, with or without workers.)
+    - the global random number generators of PyTorch, NumPy and Python and those of the random transforms of
+      ``datasets`` (MONAI's ``DataLoader`` seeds them once when it is built if it has no workers, and they advance
+      from epoch to epoch), so that with the same seed a resumed run draws the same shuffles, crops and flips as the
+      uninterrupted run and ends with the same weights. Worker processes are seeded from PyTorch's generator.
 
     Stored with plain types and tensors, so MONAI's ``CheckpointLoader`` reads it with ``weights_only=True``.
 
     Args:
         evaluator: the validation engine whose ``best_metric`` is kept.
         early_stop: the ``EarlyStopHandler`` attached to ``evaluator``.
+        datasets: datasets whose transforms' generators are kept (the training dataset).
     """
 
-    def __init__(self, evaluator: Engine | None = None, early_stop: EarlyStopHandler | None = None) -> None:
+    def __init__(
+        self,
+        evaluator: Engine | None = None,
+        early_stop: EarlyStopHandler | None = None,
+        datasets: Sequence[Any] = (),
+    ) -> None:
         self.evaluator = evaluator
         self.early_stop = early_stop
+        self.datasets = list(datasets)
+
+    def _transforms(self) -> list[Randomizable]:
+        return _random_transforms([getattr(dataset, "transform", None) for dataset in self.datasets])
 
     def state_dict(self) -> OrderedDict:
         state: OrderedDict = OrderedDict()
@@ -71,6 +99,7 @@ class TrainingState:
         state["python_random"] = {"version": version, "internal": list(internal), "gauss": gauss}
         state["numpy_random"] = _pack(np.random.get_state())  # noqa: NPY002 (the global generator MONAI seeds)
         state["torch_random"] = torch.get_rng_state()
+        state["transforms"] = [_pack(t.R.get_state()) for t in self._transforms()]
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -84,6 +113,14 @@ class TrainingState:
         random.setstate((python["version"], tuple(python["internal"]), python["gauss"]))
         np.random.set_state(_unpack(state["numpy_random"]))  # noqa: NPY002
         torch.set_rng_state(state["torch_random"])
+        transforms = self._transforms()
+        if len(transforms) != len(state["transforms"]):
+            raise ValueError(
+                f"the checkpoint holds the generators of {len(state['transforms'])} random transforms, the training "
+                f"pipeline has {len(transforms)}: resume with the configuration the run was started with."
+            )
+        for transform, transform_state in zip(transforms, state["transforms"], strict=True):
+            transform.R.set_state(_unpack(transform_state))
 
 
 class ResumeTraining:
