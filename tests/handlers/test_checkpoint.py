@@ -21,7 +21,15 @@ class _BrokenEntry:
         return {"weights": torch.zeros(1000), "later": _Unpicklable()}
 
 
-def _trainer(saver: AtomicCheckpointSaver, epochs: int, fail_at: int | None = None) -> Engine:
+def _last_saver(path: Path, net: torch.nn.Module) -> AtomicCheckpointSaver:
+    """A last-checkpoint saver as in the bundles: every epoch, keeping one file."""
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    return AtomicCheckpointSaver(
+        path, {"model": net, "optimizer": optimizer}, file_prefix="last", save_interval=1, n_saved=1
+    )
+
+
+def _trainer(saver: AtomicCheckpointSaver, fail_at: int | None = None) -> Engine:
     engine = Engine(lambda e, b: None)
     saver.attach(engine)
     if fail_at is not None:
@@ -36,15 +44,9 @@ def _trainer(saver: AtomicCheckpointSaver, epochs: int, fail_at: int | None = No
 
 def test_interval_checkpoint_replaced_only_after_its_successor_is_written(tmp_path: Path):
     net = torch.nn.Linear(2, 1)
-    saver = AtomicCheckpointSaver(
-        tmp_path,
-        {"model": net, "optimizer": torch.optim.SGD(net.parameters(), lr=0.1)},
-        file_prefix="last",
-        save_interval=1,
-        n_saved=1,
-    )
+    saver = _last_saver(tmp_path, net)
     with pytest.raises(RuntimeError, match="disk full"):
-        _trainer(saver, 3, fail_at=3).run([0, 1], max_epochs=3)
+        _trainer(saver, fail_at=3).run([0, 1], max_epochs=3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last_checkpoint_epoch=2.pt"]  # no temporary file left
     state = torch.load(tmp_path / "last_checkpoint_epoch=2.pt", weights_only=True)
     torch.testing.assert_close(state["model"]["weight"], net.weight.detach())
@@ -77,24 +79,12 @@ def test_fixed_name_best_model_is_never_deleted_first(tmp_path: Path):
 
 def test_state_dict_round_trip_lets_a_new_saver_replace_old_files(tmp_path: Path):
     net = torch.nn.Linear(2, 1)
-    first = AtomicCheckpointSaver(
-        tmp_path,
-        {"model": net, "optimizer": torch.optim.SGD(net.parameters(), lr=0.1)},
-        file_prefix="last",
-        save_interval=1,
-        n_saved=1,
-    )
-    _trainer(first, 2).run([0], max_epochs=2)
+    first = _last_saver(tmp_path, net)
+    _trainer(first).run([0], max_epochs=2)
     state = first.state_dict()
     assert state["interval"] == [(2, "last_checkpoint_epoch=2.pt")] and state["key_metric"] == []
 
-    second = AtomicCheckpointSaver(
-        tmp_path,
-        {"model": net, "optimizer": torch.optim.SGD(net.parameters(), lr=0.1)},
-        file_prefix="last",
-        save_interval=1,
-        n_saved=1,
-    )
+    second = _last_saver(tmp_path, net)
     second.load_state_dict(state)
     engine = Engine(lambda e, b: None)
     engine.state.epoch = 2
