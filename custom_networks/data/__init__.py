@@ -9,7 +9,7 @@ Labels are written as class indices (0 = background, 1 = foreground, … ; BraTS
 """
 
 from .errors import DataPreparationError
-from .loading import datalist_split, inference_items, volume_items, volume_name_formatter
+from .loading import datalist_split, inference_items, readable_items, volume_items, volume_name_formatter
 from .pipeline import DATASETS, prepare
 from .summary import Summary
 from .synthetic import GENERATORS, SYNTHETIC_CLASS_NAMES, SYNTHETIC_PALETTE, synthesize
@@ -24,6 +24,7 @@ __all__ = [
     "datalist_split",
     "inference_items",
     "prepare",
+    "readable_items",
     "synthesize",
     "volume_items",
     "volume_name_formatter",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from monai.data import load_decathlon_datalist
 from monai.data.folder_layout import default_name_formatter
+from monai.transforms import Compose
 
+from ..transforms.input_checks import CheckInputd, InputFileError, input_error
 from .datalist import DATALIST
 
 __all__ = [
@@ -17,6 +21,7 @@ __all__ = [
     "VOLUME_SUFFIXES",
     "datalist_split",
     "inference_items",
+    "readable_items",
     "volume_items",
     "volume_name_formatter",
 ]
@@ -24,6 +29,9 @@ __all__ = [
 VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", *VOLUME_SUFFIXES)
 SPLITS = ("training", "validation", "testing")
+SKIPPED_INPUTS = "skipped_inputs.csv"
+
+logger = logging.getLogger(__name__)
 
 
 def _datalist_path(dataset_dir: str | Path) -> Path:
@@ -190,3 +198,41 @@ def volume_name_formatter(modalities: Sequence[str] = ()) -> Callable[[dict, Any
         return names
 
     return formatter
+
+
+def readable_items(
+    items: Sequence[dict[str, Any]], preprocessing: Compose, report_dir: str | Path
+) -> list[dict[str, Any]]:
+    """The items of a batch inference that ``preprocessing`` reads and accepts; the others are reported and skipped.
+
+    Each item goes through ``preprocessing`` up to and including its last :class:`CheckInputd` (all of it when there
+    is none), so a corrupt, truncated or unfitting file is found before inference starts and the good ones are all
+    segmented. Each skipped file is logged as a warning and listed with its error in ``report_dir/skipped_inputs.csv``
+    (the file is removed when nothing is skipped, so it never describes an earlier run).
+
+    Raises:
+        InputFileError: no item is readable.
+    """
+    checks = [i for i, t in enumerate(preprocessing.transforms) if isinstance(t, CheckInputd)]
+    end = checks[-1] + 1 if checks else None
+    report = Path(report_dir) / SKIPPED_INPUTS
+    good, skipped = [], []
+    for item in items:
+        try:
+            preprocessing(dict(item), end=end)
+        except Exception as error:  # every failure of a file is reported, whatever its reader raises
+            source = item["image"] if isinstance(item["image"], str) else ", ".join(item["image"])
+            reason = str(input_error(error))
+            logger.warning("skipping %s: %s", source, reason)
+            skipped.append((source, reason))
+        else:
+            good.append(item)
+    report.unlink(missing_ok=True)
+    if skipped:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        with open(report, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([("image", "error"), *skipped])
+        logger.warning("%d of %d inputs skipped, listed in %s.", len(skipped), len(items), report)
+    if not good:
+        raise InputFileError(f"none of the {len(items)} inputs can be segmented; reasons in {report}.")
+    return good

@@ -3,7 +3,7 @@ for per-channel metrics."""
 
 from .bootstrap_switch import BootstrapSwitch
 from .channel_output import from_engine_channel
-from .checkpoint import AtomicCheckpointSaver
+from .checkpoint import AtomicCheckpointSaver, require_checkpoint
 from .non_finite import StopOnNonFiniteLoss
 from .progress import ProgressBar
 from .resume import ResumeTraining, TrainingState, latest_checkpoint
@@ -17,4 +17,5 @@ __all__ = [
     "TrainingState",
     "from_engine_channel",
     "latest_checkpoint",
+    "require_checkpoint",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 from ignite.handlers import Checkpoint, DiskSaver
 from monai.handlers import CheckpointSaver
 
-__all__ = ["AtomicCheckpointSaver"]
+__all__ = ["AtomicCheckpointSaver", "require_checkpoint"]
 
 
 class _AtomicDiskSaver(DiskSaver):
@@ -78,3 +78,18 @@ class AtomicCheckpointSaver(CheckpointSaver):
         for name, checkpoint in self._checkpoints().items():
             if checkpoint is not None and state_dict.get(name):
                 checkpoint.load_state_dict({"_saved": [tuple(item) for item in state_dict[name]]})
+
+
+def require_checkpoint(path: str | Path) -> str:
+    """``path`` if it is a file, for ``CheckpointLoader``'s ``load_path`` in inference and evaluation configs.
+
+    Raises:
+        FileNotFoundError: no trained model at ``path``, with how to make or point to one.
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"no trained model at {path}: train the bundle first (`python -m monai.bundle run training "
+            "--config_file configs/train.json --dataset_dir DATA_DIR`), copy a trained model.pt there, "
+            "or point --ckpt_dir to the folder holding one."
+        )
+    return str(path)

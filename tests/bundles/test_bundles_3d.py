@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -17,6 +18,8 @@ import numpy as np
 import pytest
 from monai.bundle import run
 from monai.transforms import LoadImage
+
+from custom_networks.transforms import InputFileError, input_error
 
 from .conftest import (
     CASES_3D,
@@ -141,6 +144,55 @@ def test_inference_names_a_missing_modality(trained, tmp_path):
         _infer(case, bundle_root, input_path=str(tmp_path), output_dir=str(tmp_path / "out"))
     cause = error.value.__cause__
     assert isinstance(cause, FileNotFoundError) and "incomplete lacks modality flair" in str(cause)
+
+
+def test_inference_skips_bad_volumes_and_writes_the_good_ones(trained, tmp_path):
+    """A truncated file, a volume with 3 channels and a 2-D image are listed with their reason; the good case is
+    segmented."""
+    case, data, bundle_root = trained
+    source = data / json.loads((data / "datalist.json").read_text())["testing"][0]["image"]
+    image = nib.load(source)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    shutil.copy(source, inputs / "good.nii.gz")
+    truncated = source.read_bytes()
+    (inputs / "truncated.nii.gz").write_bytes(truncated[: len(truncated) // 2])
+    nib.save(nib.Nifti1Image(np.asarray(image.dataobj)[..., :3], image.affine), inputs / "three.nii.gz")
+    nib.save(nib.Nifti1Image(np.zeros((16, 16), np.float32), np.eye(4)), inputs / "flat.nii.gz")
+    out = tmp_path / "predictions"
+    _infer(case, bundle_root, input_path=str(inputs), output_dir=str(out))
+    _assert_label_volume(out / "good_seg.nii.gz", image.shape[:3], image.affine)
+    with open(out / "skipped_inputs.csv", encoding="utf-8") as f:
+        reasons = {Path(row["image"]).name: row["error"] for row in csv.DictReader(f)}
+    assert sorted(reasons) == ["flat.nii.gz", "three.nii.gz", "truncated.nii.gz"]
+    assert "cannot read image" in reasons["truncated.nii.gz"]
+    assert "expected 4 channel(s), got 3" in reasons["three.nii.gz"]
+    assert "expected a 3-D image" in reasons["flat.nii.gz"]
+
+
+def test_training_names_labels_outside_brats_classes(trained, tmp_path):
+    """Raw Decathlon labels (0-3) instead of prepared BraTS labels (0, 1, 2, 4) stop training at that file."""
+    case, data, _ = trained
+    broken = tmp_path / "data"
+    shutil.copytree(data, broken)
+    item = next(i for i in json.loads((broken / "datalist.json").read_text())["training"] if i["fold"] != 0)
+    label = nib.load(broken / item["label"])
+    nib.save(nib.Nifti1Image(np.full(label.shape, 3, np.uint8), label.affine), broken / item["label"])
+    with pytest.raises(Exception) as caught:
+        run(
+            "training",
+            config_file=case.config("train.json"),
+            bundle_root=str(tmp_path / "bundle"),
+            dataset_dir=str(broken),
+            max_epochs=1,
+            progress=False,
+            **case.overrides,
+        )
+    error = input_error(caught.value)
+    assert isinstance(error, InputFileError), caught.value
+    assert str(broken / item["label"]) in str(
+        error
+    ) and "label values [3] outside the bundle's classes [0, 1, 2, 4]" in str(error)
 
 
 def test_verify_net_in_out_and_ckpt_export(trained):

@@ -1,19 +1,25 @@
 """Bundles read prepared datalists (per split and fold), image folders and 3-D cases through custom_networks.data."""
 
+import csv
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import pytest
 from monai.data import FolderLayout
+from monai.transforms import Compose, ScaleIntensityd
 
 from custom_networks.data import (
     datalist_split,
     inference_items,
     prepare,
+    readable_items,
     synthesize,
     volume_items,
     volume_name_formatter,
 )
+from custom_networks.transforms import CheckedLoadImaged, CheckInputd, InputFileError
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +59,38 @@ def test_inference_items(dataset, tmp_path):
         inference_items(tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         inference_items(tmp_path / "missing")
+
+
+def test_readable_items_skip_and_report_bad_files(dataset, tmp_path, caplog):
+    """Unreadable and unfitting files are logged and listed with their reason; the preprocessing stops at the check."""
+    folder = tmp_path / "in"
+    shutil.copytree(dataset / "images", folder)
+    good = inference_items(folder)
+    (folder / "garbage.png").write_bytes(b"not a png")
+    label = next((dataset / "labels").glob("*.png"))
+    shutil.copy(label, folder / "grey.png")  # one channel for a 3-channel network
+    after_check = []
+    preprocessing = Compose(
+        [
+            CheckedLoadImaged("image", image_only=True, ensure_channel_first=True),
+            CheckInputd("image", channels=3, spatial_dims=2),
+            ScaleIntensityd("image"),
+        ]
+    )
+    preprocessing.transforms = (*preprocessing.transforms, after_check.append)
+    report = tmp_path / "out" / "skipped_inputs.csv"
+    with caplog.at_level(logging.WARNING):
+        items = readable_items(inference_items(folder), preprocessing, report.parent)
+    assert items == good and not after_check
+    with open(report, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [Path(r["image"]).name for r in rows] == ["garbage.png", "grey.png"]
+    assert "cannot read" in rows[0]["error"] and "expected 3 channel(s), got 1" in rows[1]["error"]
+    assert "2 of" in caplog.text and "skipping" in caplog.text
+    # a clean run removes the report of the previous one; nothing readable is an error
+    assert readable_items(good, preprocessing, report.parent) == good and not report.exists()
+    with pytest.raises(InputFileError, match="none of the 1 inputs"):
+        readable_items([{"image": str(folder / "garbage.png")}], preprocessing, report.parent)
 
 
 def _touch(path: Path) -> Path:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from ignite.engine import Engine, Events
 
-from custom_networks.handlers import AtomicCheckpointSaver
+from custom_networks.handlers import AtomicCheckpointSaver, require_checkpoint
 
 
 class _Unpicklable:
@@ -94,3 +94,10 @@ def test_state_dict_round_trip_lets_a_new_saver_replace_old_files(tmp_path: Path
     engine.state.epoch = 3
     engine.fire_event(Events.EPOCH_COMPLETED)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last_checkpoint_epoch=3.pt"]
+
+
+def test_require_checkpoint_names_the_missing_model(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match=f"no trained model at {tmp_path / 'model.pt'}: train the bundle"):
+        require_checkpoint(tmp_path / "model.pt")
+    (tmp_path / "model.pt").write_bytes(b"")
+    assert require_checkpoint(tmp_path / "model.pt") == str(tmp_path / "model.pt")
