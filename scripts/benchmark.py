@@ -13,6 +13,12 @@ runs, they measure nothing. Numbers from a shared or busy machine are not compar
 
 Sections:
 
+``machine_limits``
+    The reference limits the other sections are compared with: dense matrix multiplication throughput
+    (``torch.mm`` of two n × n matrices, n = 4096, 256 with ``--quick``; 2n³ floating-point operations per product) in
+    fp32 and, where the device runs it, bf16; and memory-copy bandwidth (``Tensor.copy_`` of a 256 MiB fp32 buffer, 4
+    MiB with ``--quick``; bytes read plus bytes written per second). Medians after one untimed warm-up call.
+
 ``sliding_window_3d``
     One BraTS-sized volume (4 × 240 × 240 × 155, 1 mm) through the inference config of each 3-D bundle
     (``bundles/<name>/configs/inference.json``) and through the same config with ``network_def`` swapped for MONAI's
@@ -137,6 +143,53 @@ def median_seconds(fn: Callable[[], Any], device: torch.device, repeats: int) ->
         synchronize(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+# -------------------------------------------------------------------------------------------------- machine_limits
+
+MATMUL_SIZE, QUICK_MATMUL_SIZE = 4096, 256
+COPY_MIB, QUICK_COPY_MIB = 256, 4
+
+
+def bf16_matmul_supported(device: torch.device) -> bool:
+    """Whether the device multiplies bf16 matrices (CUDA: compute capability ≥ 8.0; CPU: a bf16 ``torch.mm`` runs)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        torch.mm(torch.ones(2, 2, dtype=torch.bfloat16), torch.ones(2, 2, dtype=torch.bfloat16))
+    except RuntimeError:
+        return False
+    return True
+
+
+def machine_limits(device: torch.device, quick: bool, repeats: int) -> list[Row]:
+    """Dense matmul FLOP/s (fp32, bf16 where supported) and memory-copy bandwidth of ``device``."""
+    n = QUICK_MATMUL_SIZE if quick else MATMUL_SIZE
+    dtypes = [torch.float32] + ([torch.bfloat16] if bf16_matmul_supported(device) else [])
+    rows = []
+    for dtype in dtypes:
+        a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+        torch.mm(a, b)
+        seconds = median_seconds(lambda a=a, b=b: torch.mm(a, b), device, repeats)
+        rows.append({"measure": f"matmul {str(dtype).removeprefix('torch.')}", "size": n, "seconds": seconds})
+        rows[-1]["gflops"] = 2 * n**3 / seconds / 1e9
+    numel = (QUICK_COPY_MIB if quick else COPY_MIB) * 2**20 // 4
+    source, target = torch.randn(numel, device=device), torch.empty(numel, device=device)
+    target.copy_(source)
+    seconds = median_seconds(lambda: target.copy_(source), device, repeats)
+    rows.append(
+        {"measure": "memory copy fp32", "size": numel, "seconds": seconds, "gbytes_per_s": 8 * numel / seconds / 1e9}
+    )
+    return [{"section": "machine_limits", **row} for row in rows]
+
+
+MACHINE_LIMITS_COLUMNS = [
+    ("measure", "Measure"),
+    ("size", "Size (n or elements)"),
+    ("seconds", "Seconds (median)"),
+    ("gflops", "GFLOP/s"),
+    ("gbytes_per_s", "GB/s"),
+]
 
 
 # ----------------------------------------------------------------------------------------------- sliding_window_3d
@@ -343,6 +396,7 @@ SLIDING_WINDOW_3D_COLUMNS = [
 
 # name -> (section function, table columns); later sections are added here
 SECTIONS: dict[str, tuple[Section, list[tuple[str, str]]]] = {
+    "machine_limits": (machine_limits, MACHINE_LIMITS_COLUMNS),
     "sliding_window_3d": (sliding_window_3d, SLIDING_WINDOW_3D_COLUMNS),
 }
 

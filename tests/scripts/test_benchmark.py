@@ -30,6 +30,14 @@ def test_quick_benchmark(tmp_path):
     assert result.stdout.startswith("torch threads: ")
     report = json.loads(out.read_text())
     assert report["machine"]["device"] == "cpu" and report["machine"]["torch_threads"] >= 1
+    limits = {row["measure"]: row for row in report["results"] if row["section"] == "machine_limits"}
+    assert (
+        {"matmul float32", "memory copy fp32"}
+        <= set(limits)
+        <= {"matmul float32", "matmul bfloat16", "memory copy fp32"}
+    )
+    assert limits["matmul float32"]["gflops"] == pytest.approx(2 * 256**3 / limits["matmul float32"]["seconds"] / 1e9)
+    assert limits["memory copy fp32"]["gbytes_per_s"] > 0
     rows = [row for row in report["results"] if row["section"] == "sliding_window_3d"]
     assert [row["network"] for row in rows] == NETWORKS
     table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
