@@ -19,6 +19,17 @@ Sections:
     fp32 and, where the device runs it, bf16; and memory-copy bandwidth (``Tensor.copy_`` of a 256 MiB fp32 buffer, 4
     MiB with ``--quick``; bytes read plus bytes written per second). Medians after one untimed warm-up call.
 
+``network_steps``
+    Each network of ``scripts/network_table.py`` in its paper (and 3-D bundle) configuration, and MONAI's
+    ``BasicUNet`` with the same first five widths (32…512 where a network has no such widths), on random input of
+    batch 4 × C × 256 × 256 (2-D) or 1 × C × 96³ (3-D); with ``--quick`` only the 2-D networks, batch 2, at the
+    smallest size each takes (at least 32). Per network: parameters; FLOPs of a training step (forward and
+    backward, ``torch.utils.flop_counter``; the optimiser step adds no matmul/convolution FLOPs) and of an inference
+    forward; median seconds of a training step (forward, MSE loss, backward, Adam step) and of an inference forward
+    under ``torch.inference_mode()``, each after one untimed warm-up; achieved GFLOP/s and their fraction of the
+    fp32 matmul reference of ``machine_limits``; time ratios against the BasicUNet of the same configuration and
+    input; on CUDA the peak allocated memory of the training step.
+
 ``sliding_window_3d``
     One BraTS-sized volume (4 × 240 × 240 × 155, 1 mm) through the inference config of each 3-D bundle
     (``bundles/<name>/configs/inference.json``) and through the same config with ``network_def`` swapped for MONAI's
@@ -41,6 +52,7 @@ Sections:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -60,7 +72,10 @@ import nibabel as nib
 import numpy as np
 import torch
 from monai.bundle import ConfigParser
+from monai.networks.nets import BasicUNet
+from network_table import CONFIGS, Config, build
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLES = ROOT / "bundles"
@@ -162,17 +177,29 @@ def bf16_matmul_supported(device: torch.device) -> bool:
     return True
 
 
+@functools.cache
+def matmul_seconds(device: torch.device, n: int, dtype: torch.dtype, repeats: int) -> float:
+    """Median seconds of one n × n by n × n ``torch.mm`` after a warm-up (measured once per process)."""
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    torch.mm(a, b)
+    return median_seconds(lambda: torch.mm(a, b), device, repeats)
+
+
+def matmul_gflops(device: torch.device, quick: bool, repeats: int, dtype: torch.dtype = torch.float32) -> float:
+    """The dense matmul reference: GFLOP/s of ``torch.mm`` (2n³ operations)."""
+    n = QUICK_MATMUL_SIZE if quick else MATMUL_SIZE
+    return 2 * n**3 / matmul_seconds(device, n, dtype, repeats) / 1e9
+
+
 def machine_limits(device: torch.device, quick: bool, repeats: int) -> list[Row]:
     """Dense matmul FLOP/s (fp32, bf16 where supported) and memory-copy bandwidth of ``device``."""
     n = QUICK_MATMUL_SIZE if quick else MATMUL_SIZE
     dtypes = [torch.float32] + ([torch.bfloat16] if bf16_matmul_supported(device) else [])
     rows = []
     for dtype in dtypes:
-        a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
-        torch.mm(a, b)
-        seconds = median_seconds(lambda a=a, b=b: torch.mm(a, b), device, repeats)
-        rows.append({"measure": f"matmul {str(dtype).removeprefix('torch.')}", "size": n, "seconds": seconds})
-        rows[-1]["gflops"] = 2 * n**3 / seconds / 1e9
+        gflops = matmul_gflops(device, quick, repeats, dtype)
+        rows.append({"measure": f"matmul {str(dtype).removeprefix('torch.')}", "size": n, "gflops": gflops})
+        rows[-1]["seconds"] = matmul_seconds(device, n, dtype, repeats)
     numel = (QUICK_COPY_MIB if quick else COPY_MIB) * 2**20 // 4
     source, target = torch.randn(numel, device=device), torch.empty(numel, device=device)
     target.copy_(source)
@@ -189,6 +216,114 @@ MACHINE_LIMITS_COLUMNS = [
     ("seconds", "Seconds (median)"),
     ("gflops", "GFLOP/s"),
     ("gbytes_per_s", "GB/s"),
+]
+
+
+# ------------------------------------------------------------------------------------------------- network_steps
+
+BATCH = {2: 4, 3: 1}
+SIZE = {2: 256, 3: 96}
+BASIC_UNET_FEATURES = (32, 64, 128, 256, 512)
+
+
+def config_label(config: Config) -> str:
+    """``MILDNet 2-D 3→1`` plus the widths where they differ from the constructor's default."""
+    widths = "" if config.features is None else f" {config.features[0]}…{config.features[-1]}"
+    return f"{config.network.__name__} {config.spatial_dims}-D {config.in_channels}→{config.out_channels}{widths}"
+
+
+def basic_unet(config: Config, net: nn.Module) -> BasicUNet:
+    """MONAI's BasicUNet with the first five widths of ``net`` (``BASIC_UNET_FEATURES`` if it has none)."""
+    widths = tuple(getattr(net, "features", None) or config.features or BASIC_UNET_FEATURES)[:5]
+    if len(widths) < 5:
+        widths = BASIC_UNET_FEATURES
+    return BasicUNet(config.spatial_dims, config.in_channels, config.out_channels, features=(*widths, widths[0]))
+
+
+def step_flops(net: nn.Module, x: torch.Tensor, train: bool) -> int:
+    """FLOPs counted by PyTorch of a forward (and with ``train`` its backward) pass."""
+    with FlopCounterMode(display=False) as counter:
+        if train:
+            net(x).float().square().mean().backward()
+        else:
+            with torch.no_grad():
+                net(x)
+    net.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
+
+
+def time_network(net: nn.Module, x: torch.Tensor, device: torch.device, quick: bool, repeats: int) -> Row:
+    """Training-step and inference seconds (medians after one warm-up unless ``quick``) and their FLOPs."""
+    target = torch.zeros_like(net.eval()(x[:1]).detach()).expand(x.shape[0], -1, *x.shape[2:]).contiguous()
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
+
+    def train_step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        nn.functional.mse_loss(net(x), target).backward()
+        optimizer.step()
+
+    def infer() -> None:
+        with torch.inference_mode():
+            net(x)
+
+    row: Row = {"flops_train": step_flops(net.train(), x, True), "flops_infer": step_flops(net.eval(), x, False)}
+    net.train()
+    if not quick:
+        train_step()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    row["train_s"] = median_seconds(train_step, device, repeats)
+    if device.type == "cuda":
+        row["cuda_peak_mib"] = torch.cuda.max_memory_allocated(device) / 2**20
+    net.eval()
+    if not quick:
+        infer()
+    row["infer_s"] = median_seconds(infer, device, repeats)
+    return row
+
+
+def network_steps(device: torch.device, quick: bool, repeats: int) -> list[Row]:
+    """Each network and its BasicUNet: FLOPs, training-step and inference time, fraction of the matmul reference."""
+    reference = matmul_gflops(device, quick, repeats)
+    rows = []
+    for config in [c for c in CONFIGS if c.spatial_dims == 2] if quick else CONFIGS:
+        torch.manual_seed(0)
+        net = build(config)
+        pair = [(config_label(config), net), (f"BasicUNet (MONAI) for {config_label(config)}", basic_unet(config, net))]
+        size = max(getattr(net, "multiple", 1), 32) if quick else SIZE[config.spatial_dims]
+        shape = (2 if quick else BATCH[config.spatial_dims], config.in_channels, *[size] * config.spatial_dims)
+        measured = []
+        for name, model in pair:
+            log(f"[network_steps] {name}: input {shape}")
+            model = model.to(device)
+            row = {"network": name, "input": list(shape), "params": sum(p.numel() for p in model.parameters())}
+            row |= time_network(model, torch.rand(shape, device=device), device, quick, repeats)
+            for kind in ("train", "infer"):
+                row[f"{kind}_gflops"] = row[f"flops_{kind}"] / row[f"{kind}_s"] / 1e9
+                row[f"{kind}_fraction"] = row[f"{kind}_gflops"] / reference
+            measured.append(row)
+            del model
+        ours, basic = measured
+        for kind in ("train", "infer"):
+            ours[f"{kind}_vs_basicunet"] = ours[f"{kind}_s"] / basic[f"{kind}_s"]
+        rows += measured
+    return [{"section": "network_steps", **row} for row in rows]
+
+
+NETWORK_STEPS_COLUMNS = [
+    ("network", "Network"),
+    ("input", "Input"),
+    ("params", "Parameters"),
+    ("flops_train", "FLOPs / training step"),
+    ("train_s", "Training step s"),
+    ("train_gflops", "Training GFLOP/s"),
+    ("train_fraction", "of matmul"),
+    ("train_vs_basicunet", "× BasicUNet"),
+    ("infer_s", "Inference s"),
+    ("infer_gflops", "Inference GFLOP/s"),
+    ("infer_fraction", "of matmul"),
+    ("infer_vs_basicunet", "× BasicUNet"),
+    ("cuda_peak_mib", "CUDA peak MiB"),
 ]
 
 
@@ -397,6 +532,7 @@ SLIDING_WINDOW_3D_COLUMNS = [
 # name -> (section function, table columns); later sections are added here
 SECTIONS: dict[str, tuple[Section, list[tuple[str, str]]]] = {
     "machine_limits": (machine_limits, MACHINE_LIMITS_COLUMNS),
+    "network_steps": (network_steps, NETWORK_STEPS_COLUMNS),
     "sliding_window_3d": (sliding_window_3d, SLIDING_WINDOW_3D_COLUMNS),
 }
 

@@ -38,6 +38,13 @@ def test_quick_benchmark(tmp_path):
     )
     assert limits["matmul float32"]["gflops"] == pytest.approx(2 * 256**3 / limits["matmul float32"]["seconds"] / 1e9)
     assert limits["memory copy fp32"]["gbytes_per_s"] > 0
+    steps = [row for row in report["results"] if row["section"] == "network_steps"]
+    assert len(steps) == 2 * 6 and all(row["network"].startswith("BasicUNet (MONAI) for ") for row in steps[1::2])
+    for ours, basic in zip(steps[::2], steps[1::2], strict=True):
+        assert basic["network"].endswith(ours["network"]) and basic["input"] == ours["input"]
+        assert ours["flops_train"] > ours["flops_infer"] > 0 and ours["params"] > 0
+        assert ours["train_vs_basicunet"] == pytest.approx(ours["train_s"] / basic["train_s"])
+        assert ours["infer_fraction"] == pytest.approx(ours["infer_gflops"] / limits["matmul float32"]["gflops"])
     rows = [row for row in report["results"] if row["section"] == "sliding_window_3d"]
     assert [row["network"] for row in rows] == NETWORKS
     table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
