@@ -1,0 +1,179 @@
+"""Cross-validated comparison of networks through a bundle, as in the MILDNet paper: every network is trained once per
+validation fold with the bundle's own configs (command-line overrides, no copies), every run is evaluated on the
+held-out test split, and a report compares the networks per test case.
+
+    from custom_networks.experiments import cross_validate
+    cross_validate("mildnet_dsb2018_nuclei", "/data/dsb2018", networks="mildnet,unet", folds="0,1", epochs=30)
+
+Command line: ``python scripts/cross_validate.py`` (see :func:`cross_validate`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from monai.bundle import ConfigParser
+
+from custom_networks.data import datalist_split
+
+from .networks import bundle_network, network_def
+from .plots import plot_boxplot, plot_training_curves
+from .runs import Run
+from .statistics import SUMMARY_METRICS, summarize, write_results, write_summary_csv, write_summary_markdown
+from .training_curves import epoch_curves
+
+__all__ = ["BASELINES", "BUNDLES", "as_list", "cross_validate", "plan_runs", "resolve_bundle", "write_report"]
+
+logger = logging.getLogger(__name__)
+
+BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
+BASELINES = ("unet", "residualunet", "multiresunet", "unetplusplus")  # the MILDNet paper's
+RUN_KEYS = ("bundle_root", "dataset_dir", "fold", "network_def", "output_dir", "resume")  # set per run
+
+
+def resolve_bundle(bundle: str | Path) -> Path:
+    """The bundle folder: ``bundle`` itself if it holds ``configs/train.json``, else ``bundles/<bundle>`` of this
+    repository.
+
+    Raises:
+        FileNotFoundError: neither exists.
+    """
+    for path in (Path(bundle), BUNDLES / str(bundle)):
+        if (path / "configs" / "train.json").is_file():
+            return path.resolve()
+    names = sorted(p.parents[1].name for p in BUNDLES.glob("*/configs/train.json"))
+    raise FileNotFoundError(f"no bundle {bundle!r}: not a folder with configs/train.json, nor one of {names}.")
+
+
+def as_list(value: str | int | Sequence[Any]) -> list[Any]:
+    """``"a,b"`` (as typed), a single value or a sequence (as ``fire`` parses ``a,b``) as a list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return [value] if isinstance(value, int) else list(value)
+
+
+def _bundle_config(bundle_dir: Path, overrides: dict[str, Any]) -> ConfigParser:
+    """The bundle's ``train.json`` with ``overrides``."""
+    parser = ConfigParser()
+    parser.read_config(str(bundle_dir / "configs" / "train.json"))
+    parser.update(overrides)
+    return parser
+
+
+def plan_runs(
+    bundle_dir: Path,
+    dataset_dir: Path,
+    networks: Sequence[str],
+    folds: Sequence[int],
+    output_dir: Path,
+    overrides: dict[str, Any],
+) -> list[Run]:
+    """Every (network, fold) run, fold by fold, in ``output_dir/runs/<network>/fold<k>``.
+
+    Raises:
+        ValueError: an unknown network, a fold without cases in the datalist, or an override that is set per run.
+    """
+    reserved = sorted(set(overrides) & set(RUN_KEYS))
+    if reserved:
+        raise ValueError(f"{reserved} are set per run; choose networks with --networks and folds with --folds.")
+    parser = _bundle_config(bundle_dir, overrides)
+    definitions = {network: network_def(network, parser) for network in networks}
+    for fold in folds:
+        datalist_split(dataset_dir, "validation", fold)  # raises for a fold without cases
+    return [
+        Run(
+            bundle_dir=bundle_dir,
+            dataset_dir=dataset_dir,
+            network=network,
+            fold=fold,
+            root=output_dir / "runs" / network / f"fold{fold}",
+            overrides={
+                **overrides,
+                "fold": fold,
+                **({} if definitions[network] is None else {"network_def": definitions[network]}),
+            },
+        )
+        for fold in folds
+        for network in networks
+    ]
+
+
+def write_report(runs: Sequence[Run], output_dir: Path, reference: str | None, baseline: str) -> None:
+    """The report of evaluated runs in ``output_dir``: ``results.csv`` (one row per network, fold and test case),
+    ``summary.csv`` and ``summary.md`` (:mod:`.statistics`), ``boxplot_<metric>.png`` per summary metric,
+    ``training_curves.csv`` and ``training_curves.png``."""
+    rows = [row for run in runs for row in run.results()]
+    write_results(rows, output_dir / "results.csv")
+    summary = summarize(rows, reference, baseline)
+    write_summary_csv(summary, output_dir / "summary.csv")
+    networks, folds = list(dict.fromkeys(r.network for r in runs)), list(dict.fromkeys(r.fold for r in runs))
+    title = f"Cross-validation of {runs[0].bundle_dir.name}: {', '.join(networks)}; validation folds {folds}"
+    settings = (
+        f"Dataset `{runs[0].dataset_dir}`, {len(rows) // len(runs)} test cases. Settings of each run (config "
+        "overrides, `network_def` of the swapped networks): `runs/<network>/fold<k>/run.json`."
+    )
+    write_summary_markdown(summary, output_dir / "summary.md", title, reference, baseline, settings)
+    for metric in (m for m in SUMMARY_METRICS if m.column in rows[0]):
+        plot_boxplot(rows, metric.column, metric.label, output_dir / f"boxplot_{metric.column}.png")
+    curves = {(run.network, run.fold): epoch_curves(run.root) for run in runs}
+    with open(output_dir / "training_curves.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=["network", "fold", "epoch", "train_loss", "val_mean_dice"])
+        writer.writeheader()
+        writer.writerows({"network": n, "fold": k, **epoch} for (n, k), epochs in curves.items() for epoch in epochs)
+    plot_training_curves(curves, output_dir / "training_curves.png")
+
+
+def cross_validate(
+    bundle: str | Path,
+    dataset_dir: str | Path,
+    networks: str | Sequence[str] | None = None,
+    folds: str | int | Sequence[int] = (0, 1, 2, 3, 4),
+    epochs: int | None = None,
+    output_dir: str | Path | None = None,
+    baseline: str = "unet",
+    **overrides: Any,
+) -> Path:
+    """Train every network on every fold through the bundle, evaluate every run on the test split and write the
+    report (:func:`write_report`); returns the report folder.
+
+    Interrupted comparisons resume: run the same command again. A run evaluated before is skipped, one with a
+    training checkpoint continues from it (``--resume True``), any other starts from scratch (see
+    :meth:`Run.execute`). The subprocesses' output goes to ``runs/<network>/fold<k>/{train,evaluate}.log``.
+
+    Args:
+        bundle: a bundle folder, or the name of one in this repository's ``bundles/``.
+        dataset_dir: the prepared dataset (``scripts/prepare_data.py``).
+        networks: short names (:data:`~custom_networks.experiments.networks.NETWORKS`), ``"a,b"`` or a list;
+            default: the bundle's own network and the MILDNet paper's baselines.
+        folds: validation folds, ``"0,1"``, one or a list.
+        epochs: ``max_epochs`` of every run (default: the bundle's).
+        output_dir: report folder (default ``cross_validation/<bundle name>``).
+        baseline: network of the relative improvements.
+        overrides: bundle config overrides for every run (``features``, ``roi_size``, ``num_workers``,
+            ``progress``, …).
+
+    Raises:
+        ValueError: unknown network, missing fold, an override that is set per run, or a run folder made with
+            other settings.
+        RunError: a training or evaluation failed (the message names its log).
+    """
+    bundle_dir = resolve_bundle(bundle)
+    overrides = json.loads(json.dumps({**overrides, **({} if epochs is None else {"max_epochs": epochs})}))
+    own = bundle_network(_bundle_config(bundle_dir, overrides))
+    networks = list(dict.fromkeys([own, *BASELINES] if networks is None else as_list(networks)))
+    folds = [int(fold) for fold in as_list(folds)]
+    output_dir = Path(output_dir or Path("cross_validation") / bundle_dir.name).resolve()
+    runs = plan_runs(bundle_dir, Path(dataset_dir).resolve(), networks, folds, output_dir, overrides)
+    for run in runs:  # before anything runs
+        run.check_settings()
+    for index, run in enumerate(runs, start=1):
+        logger.info(f"run {index}/{len(runs)}: {run.name}")
+        run.execute()
+    write_report(runs, output_dir, own if own in networks else networks[0], baseline)
+    logger.info(f"report in {output_dir}")
+    return output_dir

@@ -1,0 +1,186 @@
+"""One run of a comparison: a network trained through a bundle with one validation fold, then evaluated on the test
+split, in its own folder (the run's ``bundle_root``), resumable after an interruption."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monai.bundle import ConfigParser
+
+from custom_networks.handlers import latest_checkpoint
+
+__all__ = ["Run", "RunError"]
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_FILE = "run.json"
+EVAL_DIR = "eval"
+PARTIAL_EVAL_DIR = "eval.partial"
+LOG_LINES = 20
+EXCEPTION = re.compile(r"[\w.]*(Error|Exception|Interrupt): ")  # "ValueError: …" lines of a traceback
+
+
+class RunError(RuntimeError):
+    """A training or evaluation subprocess failed; the message names the run and its log file and quotes the
+    exceptions of the log's tracebacks and its last lines."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """Network ``network`` trained on the training folds but ``fold`` (the bundle's validation fold) and evaluated on
+    the test split, through ``python -m monai.bundle run`` with the bundle's own configs and ``overrides``.
+
+    Folder ``root`` is the run's ``bundle_root``: ``models/``, ``logs/`` (TensorBoard), ``eval/`` (the per-case CSVs
+    and overlays of ``evaluate.json``; it appears, by a rename, only once the evaluation has finished), ``run.json``
+    (these settings) and ``train.log`` / ``evaluate.log`` (the subprocesses' output, appended per attempt).
+
+    Args:
+        bundle_dir: the bundle folder (``configs/train.json``, ``configs/evaluate.json``).
+        dataset_dir: the prepared dataset (``datalist.json``).
+        network: short name of the network (see :data:`~custom_networks.experiments.networks.NETWORKS`).
+        fold: the validation fold.
+        root: the run's folder.
+        overrides: config overrides of every command: ``fold``, ``network_def`` unless the network is the bundle's
+            own, and whatever the user passes on (``max_epochs``, ``features``, ``num_workers``, …); JSON values.
+    """
+
+    bundle_dir: Path
+    dataset_dir: Path
+    network: str
+    fold: int
+    root: Path
+    overrides: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return f"{self.network} fold {self.fold}"
+
+    @property
+    def eval_dir(self) -> Path:
+        return self.root / EVAL_DIR
+
+    @property
+    def evaluated(self) -> bool:
+        return self.eval_dir.is_dir()
+
+    def settings(self) -> dict[str, Any]:
+        """What ``run.json`` holds."""
+        return {
+            "bundle_dir": str(self.bundle_dir),
+            "dataset_dir": str(self.dataset_dir),
+            "network": self.network,
+            "fold": self.fold,
+            "overrides": self.overrides,
+        }
+
+    @classmethod
+    def load(cls, root: str | Path) -> Run:
+        """The run whose folder is ``root`` (from its ``run.json``)."""
+        settings = json.loads((Path(root) / SETTINGS_FILE).read_text(encoding="utf-8"))
+        return cls(
+            bundle_dir=Path(settings["bundle_dir"]),
+            dataset_dir=Path(settings["dataset_dir"]),
+            network=settings["network"],
+            fold=settings["fold"],
+            root=Path(root),
+            overrides=settings["overrides"],
+        )
+
+    def config_files(self, evaluate: bool) -> list[str]:
+        names = ["train.json", "evaluate.json"] if evaluate else ["train.json"]
+        return [str(self.bundle_dir / "configs" / name) for name in names]
+
+    def command(self, evaluate: bool, resume: bool = False) -> list[str]:
+        """``python -m monai.bundle run`` of the training (``resume``: with ``--resume True``) or of the evaluation,
+        which writes into ``eval.partial/``."""
+        command = [sys.executable, "-m", "monai.bundle", "run", *([] if evaluate else ["training"])]
+        command += ["--config_file", repr(self.config_files(evaluate))]
+        command += ["--bundle_root", str(self.root), "--dataset_dir", str(self.dataset_dir)]
+        overrides = dict(self.overrides)
+        if evaluate:
+            overrides["output_dir"] = str(self.root / PARTIAL_EVAL_DIR)
+        elif resume:
+            overrides["resume"] = True
+        return command + [f"--{key}={value!r}" for key, value in overrides.items()]
+
+    def parser(self) -> ConfigParser:
+        """The bundle's ``train.json`` with this run's settings, for use in this process."""
+        parser = ConfigParser()
+        parser.read_config(self.config_files(evaluate=False))
+        parser.update({"bundle_root": str(self.root), "dataset_dir": str(self.dataset_dir), **self.overrides})
+        return parser
+
+    def check_settings(self) -> None:
+        """Raises ValueError if the folder holds a run made with other settings (``run.json``)."""
+        settings_file = self.root / SETTINGS_FILE
+        if settings_file.is_file():
+            before = json.loads(settings_file.read_text(encoding="utf-8"))
+            if before != self.settings():
+                raise ValueError(
+                    f"{self.root} holds a run made with other settings ({before}, now {self.settings()}); "
+                    "choose another output folder or delete that one."
+                )
+
+    def execute(self) -> None:
+        """Bring the run to its end: nothing if it was evaluated before; else train (continuing from the last
+        checkpoint with ``--resume True`` if there is one, from scratch otherwise) and evaluate.
+
+        Raises:
+            ValueError: the folder holds a run made with other settings.
+            RunError: a subprocess failed.
+        """
+        self.check_settings()
+        if self.evaluated:
+            logger.info(f"{self.name}: evaluated before, skipped")
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / SETTINGS_FILE).write_text(json.dumps(self.settings(), indent=2) + "\n", encoding="utf-8")
+        resume = latest_checkpoint(self.root / "models") is not None
+        logger.info(f"{self.name}: {'resuming training' if resume else 'training'}")
+        self._call(self.command(evaluate=False, resume=resume), "training", "train.log")
+        logger.info(f"{self.name}: evaluating")
+        partial = self.root / PARTIAL_EVAL_DIR
+        shutil.rmtree(partial, ignore_errors=True)
+        self._call(self.command(evaluate=True), "evaluation", "evaluate.log")
+        partial.rename(self.eval_dir)
+
+    def _call(self, command: list[str], stage: str, log_name: str) -> None:
+        log_file = self.root / log_name
+        with open(log_file, "a", encoding="utf-8") as log:
+            log.write(f"$ {shlex.join(command)}\n")
+            log.flush()
+            code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
+        if code != 0:
+            lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+            errors = list(dict.fromkeys(line for line in lines if EXCEPTION.match(line)))  # chained ones too
+            raise RunError(
+                f"{stage} of {self.name} failed (exit status {code}); log: {log_file}\nexceptions:\n"
+                + "\n".join(errors)
+                + "\nlast lines:\n"
+                + "\n".join(lines[-LOG_LINES:])
+            )
+
+    def results(self) -> list[dict[str, Any]]:
+        """The per-case metrics of the evaluation: one dict per test case, in evaluation order, with ``network``,
+        ``fold``, ``case`` (image file name) and every metric of ``eval/metrics.csv`` without its ``test_`` prefix
+        (the ``mean`` column of ``eval/<metric>_raw.csv``: the mean over classes; NaN where undefined)."""
+        with open(self.eval_dir / "metrics.csv", encoding="utf-8") as f:
+            metrics = [row[0] for row in csv.reader(f) if row]
+        rows: dict[str, dict[str, Any]] = {}
+        for metric in metrics:
+            with open(self.eval_dir / f"{metric}_raw.csv", encoding="utf-8") as f:
+                for item in csv.DictReader(f):
+                    case = Path(item["filename"]).name
+                    row = rows.setdefault(case, {"network": self.network, "fold": self.fold, "case": case})
+                    row[metric.removeprefix("test_")] = float(item["mean"])
+        return list(rows.values())
