@@ -1,12 +1,8 @@
 """scripts/network_table.py builds every network in its paper configuration and reports the papers' counts."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from .subprocesses import run_script
 
 # (network, configuration cell) -> counts the papers state (trainable and/or Keras total)
 PAPER_COUNTS = {
@@ -21,16 +17,7 @@ PAPER_COUNTS = {
 @pytest.mark.slow
 def test_table_has_paper_parameter_counts(tmp_path):
     markdown = tmp_path / "table.md"
-    result = subprocess.run(
-        [sys.executable, "scripts/network_table.py", "--markdown_file", str(markdown)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_script("scripts/network_table.py", "--markdown_file", markdown, timeout=120)
     text = markdown.read_text(encoding="utf-8")
     assert text == result.stdout
     lines = text.splitlines()

@@ -13,7 +13,6 @@ import os
 import runpy
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,8 @@ from scipy import stats
 from custom_networks.data import datalist_split, prepare, synthesize
 from custom_networks.experiments import RunError, cross_validate, read_results, visualize
 from custom_networks.nets import UNet
+
+from ..subprocesses import run_script
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,18 +39,7 @@ OVERRIDES = {"features": FEATURES, "roi_size": [32, 32], "batch_size": 2, "num_w
 
 
 def _script(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=600,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
+    return run_script(*args, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,14 @@
 """scripts/benchmark.py --quick runs every section end to end and reports sane numbers (no timing assertions)."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from monai.bundle import ConfigParser
 from monai.data.utils import dense_patch_slices
 from monai.inferers.utils import _get_scan_interval
+
+from ..subprocesses import run_script
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORKS = ["multiresunet3d_brats_mri", "mildnet3d_brats_mri", "SegResNet (MONAI)"]
@@ -17,16 +17,7 @@ NETWORKS = ["multiresunet3d_brats_mri", "mildnet3d_brats_mri", "SegResNet (MONAI
 @pytest.mark.slow
 def test_quick_benchmark(tmp_path):
     out = tmp_path / "out.json"
-    result = subprocess.run(
-        [sys.executable, "scripts/benchmark.py", "--quick", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = run_script("scripts/benchmark.py", "--quick", "--json", out)
     assert result.stdout.startswith("torch threads: ")
     report = json.loads(out.read_text())
     assert report["machine"]["device"] == "cpu" and report["machine"]["torch_threads"] >= 1
