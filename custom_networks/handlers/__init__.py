@@ -7,10 +7,12 @@ from .checkpoint import AtomicCheckpointSaver, require_checkpoint
 from .non_finite import StopOnNonFiniteLoss
 from .progress import ProgressBar
 from .resume import ResumeTraining, TrainingState, latest_checkpoint
+from .validation import LastEpochValidationHandler
 
 __all__ = [
     "AtomicCheckpointSaver",
     "BootstrapSwitch",
+    "LastEpochValidationHandler",
     "ProgressBar",
     "ResumeTraining",
     "StopOnNonFiniteLoss",
