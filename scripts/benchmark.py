@@ -21,14 +21,14 @@ Sections:
 
 ``network_steps``
     Each network of ``scripts/network_table.py`` in its paper (and 3-D bundle) configuration, and MONAI's
-    ``BasicUNet`` with the same first five widths (32…512 where a network has no such widths), on random input of
-    batch 4 × C × 256 × 256 (2-D) or 1 × C × 96³ (3-D); with ``--quick`` only the 2-D networks, batch 2, at the
-    smallest size each takes (at least 32). Per network: parameters; FLOPs of a training step (forward and
-    backward, ``torch.utils.flop_counter``; the optimiser step adds no matmul/convolution FLOPs) and of an inference
-    forward; median seconds of a training step (forward, MSE loss, backward, Adam step) and of an inference forward
-    under ``torch.inference_mode()``, each after one untimed warm-up; achieved GFLOP/s and their fraction of the
-    fp32 matmul reference of ``machine_limits``; time ratios against the BasicUNet of the same configuration and
-    input; on CUDA the peak allocated memory of the training step.
+    ``BasicUNet`` with the configuration's widths (32…512, the default of most networks, where it sets none), on
+    random input of batch 4 × C × 256 × 256 (2-D) or 1 × C × 96³ (3-D); with ``--quick`` only the 2-D networks,
+    batch 2, at the smallest size each takes (at least 32). Per network: parameters; FLOPs of a training step
+    (forward and backward, ``torch.utils.flop_counter``; the optimiser step adds no matmul/convolution FLOPs) and of
+    an inference forward; median seconds of a training step (forward, MSE loss, backward, Adam step) and of an
+    inference forward under ``torch.inference_mode()``, each after one untimed warm-up; achieved GFLOP/s and their
+    fraction of the fp32 matmul reference of ``machine_limits``; time ratios against the BasicUNet of the same
+    configuration and input; on CUDA the peak allocated memory of the training step.
 
 ``sliding_window_3d``
     One BraTS-sized volume (4 × 240 × 240 × 155, 1 mm) through the inference config of each 3-D bundle
@@ -232,11 +232,10 @@ def config_label(config: Config) -> str:
     return f"{config.network.__name__} {config.spatial_dims}-D {config.in_channels}→{config.out_channels}{widths}"
 
 
-def basic_unet(config: Config, net: nn.Module) -> BasicUNet:
-    """MONAI's BasicUNet with the first five widths of ``net`` (``BASIC_UNET_FEATURES`` if it has none)."""
-    widths = tuple(getattr(net, "features", None) or config.features or BASIC_UNET_FEATURES)[:5]
-    if len(widths) < 5:
-        widths = BASIC_UNET_FEATURES
+def basic_unet(config: Config) -> BasicUNet:
+    """MONAI's BasicUNet with the widths of ``config`` (``BASIC_UNET_FEATURES``, MILDNet's, MultiResUNet's and
+    U-Net's default, where it sets none)."""
+    widths = config.features or BASIC_UNET_FEATURES
     return BasicUNet(config.spatial_dims, config.in_channels, config.out_channels, features=(*widths, widths[0]))
 
 
@@ -252,9 +251,11 @@ def step_flops(net: nn.Module, x: torch.Tensor, train: bool) -> int:
     return counter.get_total_flops()
 
 
-def time_network(net: nn.Module, x: torch.Tensor, device: torch.device, quick: bool, repeats: int) -> Row:
+def time_network(
+    net: nn.Module, x: torch.Tensor, out_channels: int, device: torch.device, quick: bool, repeats: int
+) -> Row:
     """Training-step and inference seconds (medians after one warm-up unless ``quick``) and their FLOPs."""
-    target = torch.zeros_like(net.eval()(x[:1]).detach()).expand(x.shape[0], -1, *x.shape[2:]).contiguous()
+    target = torch.zeros(x.shape[0], out_channels, *x.shape[2:], device=x.device)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
 
     def train_step() -> None:
@@ -289,7 +290,7 @@ def network_steps(device: torch.device, quick: bool, repeats: int) -> list[Row]:
     for config in [c for c in CONFIGS if c.spatial_dims == 2] if quick else CONFIGS:
         torch.manual_seed(0)
         net = build(config)
-        pair = [(config_label(config), net), (f"BasicUNet (MONAI) for {config_label(config)}", basic_unet(config, net))]
+        pair = [(config_label(config), net), (f"BasicUNet (MONAI) for {config_label(config)}", basic_unet(config))]
         size = max(getattr(net, "multiple", 1), 32) if quick else SIZE[config.spatial_dims]
         shape = (2 if quick else BATCH[config.spatial_dims], config.in_channels, *[size] * config.spatial_dims)
         measured = []
@@ -297,7 +298,7 @@ def network_steps(device: torch.device, quick: bool, repeats: int) -> list[Row]:
             log(f"[network_steps] {name}: input {shape}")
             model = model.to(device)
             row = {"network": name, "input": list(shape), "params": sum(p.numel() for p in model.parameters())}
-            row |= time_network(model, torch.rand(shape, device=device), device, quick, repeats)
+            row |= time_network(model, torch.rand(shape, device=device), config.out_channels, device, quick, repeats)
             for kind in ("train", "infer"):
                 row[f"{kind}_gflops"] = row[f"flops_{kind}"] / row[f"{kind}_s"] / 1e9
                 row[f"{kind}_fraction"] = row[f"{kind}_gflops"] / reference

@@ -7,7 +7,7 @@
 # side-by-side figures of three test images. Reduced widths, crops and epochs so that it fits a CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup_env.sh ""  # no extra (an explicit argument: a bare `source` would pass on this script's own)
+source scripts/setup_env.sh
 
 OUT="${1:-dsb_sample_compare}"
 SAMPLE="${DSB_SAMPLE:-../shared/data/dsb2018_stage1_train_subset}"

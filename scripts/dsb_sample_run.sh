@@ -6,7 +6,7 @@
 # bundle's defaults (features 32..512, 100 epochs) are the paper's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup_env.sh ""  # no extra (an explicit argument: a bare `source` would pass on this script's own)
+source scripts/setup_env.sh
 
 OUT="${1:-dsb_sample_run}"
 SAMPLE="${DSB_SAMPLE:-../shared/data/dsb2018_stage1_train_subset}"

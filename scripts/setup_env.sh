@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv at the repository root (if absent) and installs the project into it.
-# Source it: `source scripts/setup_env.sh [EXTRA]` (EXTRA, e.g. "test", selects optional dependencies).
+# Source it: `[SETUP_EXTRA=test] source scripts/setup_env.sh` (SETUP_EXTRA selects optional dependencies). The extra
+# comes from a variable, not an argument: a bare `source` hands the calling script's own arguments on.
 #
 # torch is installed first and deliberately: TORCH_SPEC (default "torch==2.13.0") is what pip is asked for,
 # so that the range in requirements.txt is already satisfied and nothing pulls another torch build.
@@ -8,7 +9,7 @@
 # Re-running is cheap: installation is skipped while the dependency files are unchanged.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-EXTRA="${1:-}"
+EXTRA="${SETUP_EXTRA:-}"
 PYTHON="${PYTHON:-python3}"
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 

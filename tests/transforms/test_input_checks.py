@@ -82,7 +82,8 @@ def test_fitting_input_passes_unchanged(files):
     checked = CheckInputd("image", channels=3, spatial_dims=2, label_key="label", label_values=[0, 1])(item)
     assert checked["image"] is item["image"] and checked["label"] is item["label"]
     # inference items have no label; label values are checked only when given
-    assert CheckInputd("image", channels=3, spatial_dims=2, label_key="label")({"image": item["image"]})
+    unlabelled = CheckInputd("image", channels=3, spatial_dims=2, label_key="label")({"image": item["image"]})
+    assert list(unlabelled) == ["image"]
 
 
 def test_error_is_found_behind_monai_compose(files):
