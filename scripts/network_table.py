@@ -10,7 +10,7 @@ are those of the 3-D bundles.
 """
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import fire
 from torch import nn
@@ -57,13 +57,13 @@ HEADER = [
 ]
 
 
-def build(config: Config) -> nn.Module:
-    """The network of ``config``, freshly initialized."""
+def build(config: Config, **options: Any) -> nn.Module:
+    """The network of ``config``, freshly initialized; ``options`` are further constructor arguments."""
     channels = (config.in_channels, config.out_channels)
     if config.network in TWO_D_ONLY:
-        return config.network(*channels)
+        return config.network(*channels, **options)
     widths = {} if config.features is None else {"features": config.features}
-    return config.network(config.spatial_dims, *channels, **widths)
+    return config.network(config.spatial_dims, *channels, **widths, **options)
 
 
 def block_names(net: nn.Module) -> str:

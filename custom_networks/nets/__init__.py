@@ -1,5 +1,6 @@
 """Segmentation networks: MILDNet, MultiResUNet, MS U-Net, Res-CR-Net and the U-Net baselines."""
 
+from .memory_format import to_channels_last
 from .mildnet import MILDNet
 from .msunet import MSUNet
 from .multiresunet import MultiResUNet
@@ -8,4 +9,14 @@ from .rescrnet import ResCRNet
 from .unet import ResidualUNet, UNet
 from .unetplusplus import UNetPlusPlus
 
-__all__ = ["count_parameters", "MILDNet", "MSUNet", "MultiResUNet", "ResCRNet", "ResidualUNet", "UNet", "UNetPlusPlus"]
+__all__ = [
+    "count_parameters",
+    "MILDNet",
+    "MSUNet",
+    "MultiResUNet",
+    "ResCRNet",
+    "ResidualUNet",
+    "to_channels_last",
+    "UNet",
+    "UNetPlusPlus",
+]

@@ -131,6 +131,20 @@ def test_batched_scan_equals_scanning_each_element():
             torch.testing.assert_close(module(inputs), separate)
 
 
+def test_scan_steps_once_per_row_and_column_for_the_whole_batch():
+    """The recurrence loops over rows (then columns) only: each step convolves every batch element and every pixel
+    of the row at once, so a forward makes 2 (H + W) recurrent convolutions, never one per pixel."""
+    calls: list[tuple[int, ...]] = []
+    block = ConvLSTMResBlock(4, 3).eval()
+    for lstm in (m for m in block.modules() if isinstance(m, ConvLSTM)):
+        lstm.recurrent_conv.register_forward_hook(lambda _, args, __: calls.append(tuple(args[0].shape)))
+    with torch.no_grad():
+        block(torch.randn(5, 4, 6, 9))
+    assert len(calls) == 2 * (6 + 9)
+    # a step's frame: the batch, one channel, a padded row (W = 9) or column (H = 6) and the classes (3), padded
+    assert sorted(set(calls)) == [(5, 1, 8, 5), (5, 1, 11, 5)]
+
+
 def test_recurrent_dropout_only_in_training():
     torch.manual_seed(0)
     lstm = ConvLSTM(1, 2, recurrent_dropout=0.5)

@@ -1,6 +1,9 @@
-"""scripts/benchmark.py --quick runs every section end to end and reports sane numbers (no timing assertions)."""
+"""scripts/benchmark.py --quick runs every section end to end and reports consistent numbers (no timing assertions)."""
 
 import json
+import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,7 @@ def test_quick_benchmark(tmp_path):
     )
     assert limits["matmul float32"]["gflops"] == pytest.approx(2 * 256**3 / limits["matmul float32"]["seconds"] / 1e9)
     assert limits["memory copy fp32"]["gbytes_per_s"] > 0
+    bandwidth = limits["memory copy fp32"]["gbytes_per_s"]
     steps = [row for row in report["results"] if row["section"] == "network_steps"]
     assert len(steps) == 2 * 6 and all(row["network"].startswith("BasicUNet (MONAI) for ") for row in steps[1::2])
     for ours, basic in zip(steps[::2], steps[1::2], strict=True):
@@ -36,6 +40,38 @@ def test_quick_benchmark(tmp_path):
         assert ours["flops_train"] > ours["flops_infer"] > 0 and ours["params"] > 0
         assert ours["train_vs_basicunet"] == pytest.approx(ours["train_s"] / basic["train_s"])
         assert ours["infer_fraction"] == pytest.approx(ours["infer_gflops"] / limits["matmul float32"]["gflops"])
+        # every step at least reads its input and writes its output; training moves more than inference
+        batch, channels, *spatial = ours["input"]
+        assert ours["bytes_train"] > ours["bytes_infer"] > 4 * batch * channels * math.prod(spatial)
+        assert ours["train_bandwidth_fraction"] == pytest.approx(
+            ours["bytes_train"] / ours["train_s"] / 1e9 / bandwidth
+        )
+        assert ours["train_peak_mib"] > 0 and ours["infer_peak_mib"] > 0
+    scans = {row["network"]: row.get("scan_steps") for row in steps[::2]}
+    height, width = next(row["input"][2:] for row in steps if row["network"].startswith("ResCRNet"))
+    # one ConvLSTM step per row and per column, in each direction, for the whole batch: not one per pixel
+    assert scans.pop("ResCRNet 2-D 3→4") == 2 * (height + width)
+    assert set(scans.values()) == {None}
+    optimised = [row for row in report["results"] if row["section"] == "optimisations"]
+    networks = {row["network"] for row in optimised}
+    assert networks == {row["network"] for row in steps[::2]}
+    for network in networks:
+        variants = {row["variant"]: row for row in optimised if row["network"] == network}
+        baseline = variants["fp32 (baseline)"]
+        assert baseline["train_speedup"] == baseline["infer_speedup"] == 1.0
+        assert {"channels-last", "inference under no_grad", "inference with autograd on"} <= set(variants)
+        assert variants["channels-last"]["train_speedup"] == pytest.approx(
+            baseline["train_s"] / variants["channels-last"]["train_s"]
+        )
+        assert ("gradient checkpointing" in variants) == network.startswith("MILDNet")
+    pipeline = [row for row in report["results"] if row["section"] == "data_pipeline"]
+    assert {row["bundle"] for row in pipeline} == {
+        path.stem for path in (ROOT / "tests" / "bundles" / "cases").glob("*.json") if "3d_" not in path.stem
+    }
+    for row in pipeline:
+        assert row["samples_per_epoch"] >= row["images"] > 0 and row["cache_build_s"] > 0
+        assert row["loader_vs_step"] == pytest.approx(row["loader_images_per_s"] / row["step_images_per_s"])
+        assert row["cached_bundle_workers_images_per_s"] > 0 and row["plain_bundle_workers_images_per_s"] > 0
     rows = [row for row in report["results"] if row["section"] == "sliding_window_3d"]
     assert [row["network"] for row in rows] == NETWORKS
     table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
@@ -56,3 +92,19 @@ def test_quick_benchmark(tmp_path):
         assert type(network).__name__ == row["class"]
         assert row["params"] == sum(p.numel() for p in network.parameters())
     assert rows[-1]["class"] == "SegResNet" and rows[-1]["sw_vs_segresnet"] == 1.0
+
+
+def test_sections_are_chosen_by_name(tmp_path):
+    out = tmp_path / "limits.json"
+    run_script("scripts/benchmark.py", "--quick", "--sections", "machine_limits", "--json", out)
+    report = json.loads(out.read_text())
+    assert {row["section"] for row in report["results"]} == {"machine_limits"}
+    assert report["machine"]["machine_limits_seconds"] > 0
+    unknown = subprocess.run(
+        [sys.executable, "scripts/benchmark.py", "--sections", "machine_limits,warp_drive"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    assert unknown.returncode != 0 and "warp_drive" in unknown.stderr

@@ -1,0 +1,73 @@
+"""Channels-last memory format for a network's convolutions, switched on from a bundle config."""
+
+import torch
+from torch import nn
+
+__all__ = ["to_channels_last"]
+
+_FORMATS = {4: torch.channels_last, 5: torch.channels_last_3d}
+
+
+def _channels_last(tensor: torch.Tensor) -> torch.Tensor:
+    """A channels-last copy with explicit channels-last strides.
+
+    ``tensor.contiguous(memory_format=...)`` returns a tensor whose strides fit both layouts (a 1×1 kernel, a single
+    channel) unchanged, and a convolution with such a kernel and a contiguous input then picks the contiguous layout.
+    """
+    return torch.empty_like(tensor, memory_format=_FORMATS[tensor.ndim]).copy_(tensor)
+
+
+def _inputs_channels_last(module: nn.Module, args: tuple) -> tuple:
+    """Forward pre-hook: the 4-D / 5-D tensor inputs converted to channels-last (a no-op where they already are)."""
+    return tuple(
+        a.contiguous(memory_format=_FORMATS[a.ndim]) if isinstance(a, torch.Tensor) and a.ndim in _FORMATS else a
+        for a in args
+    )
+
+
+def _inputs_contiguous(module: nn.Module, args: tuple) -> tuple:
+    """Forward pre-hook: the tensor inputs converted to the contiguous layout."""
+    return tuple(a.contiguous() if isinstance(a, torch.Tensor) else a for a in args)
+
+
+def _grouped_dilated(module: nn.Module) -> bool:
+    """A grouped (e.g. depthwise) and dilated convolution.
+
+    In bfloat16 on the CPU (PyTorch 2.13), the weight gradient of such a convolution comes out wrong, NaN, or the
+    process crashes, as soon as its input or its kernel is channels-last (Res-CR-Net's atrous depthwise
+    convolutions); contiguous, it is right. ``tests/nets/test_memory_format.py`` checks the gradients.
+    """
+    return isinstance(module, nn.modules.conv._ConvNd) and module.groups > 1 and any(d > 1 for d in module.dilation)
+
+
+def to_channels_last(net: nn.Module, enabled: bool = True) -> nn.Module:
+    """Store the 4-D and 5-D parameters of ``net`` (its 2-D / 3-D convolution kernels) channels-last, in place, and
+    convert its 4-D / 5-D inputs to channels-last at every call (a forward pre-hook).
+
+    With the kernels and the input channels-last, the convolutions, normalizations, poolings, upsamplings,
+    concatenations and residual sums keep the format, so it runs through the network without further conversions
+    (an ordinary input and channels-last kernels alone are not enough: a 1×1 convolution or a normalization of the
+    input keeps the contiguous layout, and mixed layouts then meet in the sums). On the CPU this speeds up training of
+    the 2-D encoder–decoder networks (``docs/performance.md``); outputs are unchanged up to floating-point rounding.
+    Grouped and dilated convolutions stay contiguous, kernel and input, because of a PyTorch bug in their bfloat16
+    weight gradients (:func:`_grouped_dilated`); the next convolution brings the format back.
+    The state dict is unchanged (same keys and values), so checkpoints load either way; applying it twice adds no
+    second hook. With ``enabled=False`` the network is returned unchanged.
+
+    Returns:
+        ``net``.
+    """
+    if not enabled:
+        return net
+    first = not getattr(net, "_channels_last_inputs", False)
+    for module in net.modules():
+        exempt = _grouped_dilated(module)
+        if exempt and first:
+            module.register_forward_pre_hook(_inputs_contiguous)
+        for param in module.parameters(recurse=False):
+            if param.ndim in _FORMATS and not exempt:
+                param.data = _channels_last(param.data)
+    if first and not _grouped_dilated(net):
+        net.register_forward_pre_hook(_inputs_channels_last)
+        net._channels_last_inputs = True
+    return net
