@@ -16,6 +16,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+import torch
 from monai.bundle import run
 from monai.transforms import LoadImage
 
@@ -104,6 +105,33 @@ def test_inference_on_test_split_keeps_geometry(trained):
     testing = json.loads((data / "datalist.json").read_text())["testing"]
     assert len(list(out.glob("*_seg.nii.gz"))) == len(testing)
     for item in testing:
+        image = nib.load(data / item["image"])
+        name = Path(item["image"]).name.replace(".nii.gz", "_seg.nii.gz")
+        _assert_label_volume(out / name, image.shape[:3], image.affine)
+
+
+def test_bf16_channels_last_training_and_inference(trained, tmp_path):
+    """The speed switches in 3-D: 1 epoch with bf16 autocast on the CPU and channels-last 3-D kernels (MILDNet also
+    with gradient checkpointing), then inference with both: a finite model, label volumes in the inputs' geometry."""
+    case, data, _ = trained
+    switches = {"amp": True, "amp_dtype": "bfloat16", "channels_last": True}
+    bundle_root = tmp_path / "bundle"
+    run(
+        "training",
+        config_file=case.config("train.json"),
+        bundle_root=str(bundle_root),
+        dataset_dir=str(data),
+        max_epochs=1,
+        progress=False,
+        **case.overrides,
+        **switches,
+        **({"gradient_checkpointing": True} if case.name.startswith("mildnet") else {}),
+    )
+    state = torch.load(bundle_root / "models/model.pt", map_location="cpu", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+    out = tmp_path / "predictions"
+    _infer(case, bundle_root, dataset_dir=str(data), output_dir=str(out), **switches)
+    for item in json.loads((data / "datalist.json").read_text())["testing"]:
         image = nib.load(data / item["image"])
         name = Path(item["image"]).name.replace(".nii.gz", "_seg.nii.gz")
         _assert_label_volume(out / name, image.shape[:3], image.affine)
