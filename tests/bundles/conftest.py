@@ -15,8 +15,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from monai.bundle import ConfigParser, ckpt_export, create_workflow, run, verify_net_in_out
+from PIL import Image
 
 from custom_networks.data import prepare, synthesize
 
@@ -158,3 +160,24 @@ def run_evaluation(case: BundleCase, data: Path, bundle_root: Path, out: Path) -
     )
     with open(out / "metrics.csv") as f:
         return {name: float(value) for name, value in (line.strip().split(",") for line in f if line.strip())}
+
+
+def infer_other_sizes(case: BundleCase, bundle_root: Path, tmp: Path, **overrides) -> dict[Path, tuple[int, int]]:
+    """Run the 2-D bundle's ``inference.json`` with ``overrides`` on a wide (40×72) and a tall (72×40) random image
+    of its input format; returns {mask the bundle should write: the shape it should have}."""
+    inputs, out = tmp / "inputs", tmp / "predictions"
+    inputs.mkdir()
+    rng = np.random.default_rng(0)
+    sizes = {f"wide{case.input_ext}": (40, 72), f"tall{case.input_ext}": (72, 40)}
+    channels = (3,) if case.in_channels == 3 else ()
+    for name, (h, w) in sizes.items():
+        Image.fromarray(rng.integers(0, 255, (h, w, *channels), dtype=np.uint8)).save(inputs / name)
+    run(
+        config_file=case.config("inference.json"),
+        bundle_root=str(bundle_root),
+        input_path=str(inputs),
+        output_dir=str(out),
+        **{k: v for k, v in case.overrides.items() if k != "batch_size"},
+        **overrides,
+    )
+    return {out / name.replace(case.input_ext, "_seg.png"): shape for name, shape in sizes.items()}

@@ -22,6 +22,7 @@ from .conftest import (
     check_checkpoints,
     check_verify_and_export,
     check_workflow_properties,
+    infer_other_sizes,
     prepare_and_train,
     run_evaluation,
     run_multi_process_training,
@@ -99,23 +100,8 @@ def test_evaluate_writes_metrics(trained):
 def test_inference_keeps_input_size(trained, tmp_path):
     """A folder of images of other (non-square) sizes gives masks of the same sizes, orientation kept."""
     case, data, bundle_root = trained
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    rng = np.random.default_rng(0)
-    sizes = {f"wide{case.input_ext}": (40, 72), f"tall{case.input_ext}": (72, 40)}
-    channels = (3,) if case.in_channels == 3 else ()
-    for name, (h, w) in sizes.items():
-        Image.fromarray(rng.integers(0, 255, (h, w, *channels), dtype=np.uint8)).save(inputs / name)
-    out = tmp_path / "predictions"
-    run(
-        config_file=case.config("inference.json"),
-        bundle_root=str(bundle_root),
-        input_path=str(inputs),
-        output_dir=str(out),
-        **{k: v for k, v in case.overrides.items() if k != "batch_size"},
-    )
-    for name, shape in sizes.items():
-        mask = np.asarray(Image.open(out / name.replace(case.input_ext, "_seg.png")))
+    for path, shape in infer_other_sizes(case, bundle_root, tmp_path).items():
+        mask = np.asarray(Image.open(path))
         assert mask.shape == shape
         assert set(np.unique(mask).tolist()) <= ({0, 255} if case.out_channels == 1 else set(range(case.out_channels)))
     # the prepared test split is the default input

@@ -19,7 +19,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from custom_networks.inferers import AutocastInferer
 
-from .conftest import CASES, CASES_2D, BundleCase, prepare_and_train
+from .conftest import CASES, CASES_2D, BundleCase, infer_other_sizes, prepare_and_train
 
 SWITCHES = ["amp_dtype", "channels_last", "compile"]
 FAST = {"amp": True, "amp_dtype": "bfloat16", "channels_last": True}
@@ -137,23 +137,8 @@ def test_bf16_channels_last_checkpointed_training_and_inference(tmp_path):
     loss, reference = scalars["train_loss"][0], _scalars(reference_root / "logs")["train_loss"][0]
     assert loss != reference and abs(loss - reference) < 0.05 * abs(reference), (loss, reference)
 
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    rng = np.random.default_rng(0)
-    sizes = {"wide.png": (40, 72), "tall.png": (72, 40)}
-    for name, (h, w) in sizes.items():
-        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(inputs / name)
-    out = tmp_path / "predictions"
-    run(
-        config_file=case.config("inference.json"),
-        bundle_root=str(bundle_root),
-        input_path=str(inputs),
-        output_dir=str(out),
-        **{k: v for k, v in case.overrides.items() if k != "batch_size"},
-        **FAST,
-    )
-    for name, shape in sizes.items():
-        mask = np.asarray(Image.open(out / name.replace(".png", "_seg.png")))
+    for path, shape in infer_other_sizes(case, bundle_root, tmp_path, **FAST).items():
+        mask = np.asarray(Image.open(path))
         assert mask.shape == shape and set(np.unique(mask).tolist()) <= {0, 255}
 
 
