@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -147,11 +146,9 @@ def test_compiled_training(tmp_path):
     """1 epoch with ``compile=True`` (``torch.compile`` of the network in the trainer and the evaluator, inductor on
     the CPU) of the MultiResUNet Murphy-lab bundle; the checkpoint holds the plain network's keys."""
     case = next(c for c in CASES_2D if c.name == "multiresunet_murphy_nuclei")
-    start = time.perf_counter()
     _, bundle_root = prepare_and_train(
         dataclasses.replace(case, overrides={**case.overrides, "compile": True}), tmp_path, max_epochs=1
     )
-    print(f"compiled 1-epoch training: {time.perf_counter() - start:.0f} s")
     state = torch.load(bundle_root / "models/model.pt", map_location="cpu", weights_only=True)
     assert state and not any(k.startswith("_orig_mod.") for k in state)
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
