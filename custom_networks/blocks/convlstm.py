@@ -76,8 +76,8 @@ class ConvLSTM(nn.Module):
         c = torch.zeros_like(h)
         mask = self.recurrent_dropout(torch.ones_like(h))
         hidden: list[torch.Tensor] = []
-        for t in range(steps):
-            gates = gates_x[:, t] + self.recurrent_conv(self.pad(h * mask))
+        for gates_t in gates_x.unbind(1):  # unbind, not gates_x[:, t]: one gradient tensor, not one per step
+            gates = gates_t + self.recurrent_conv(self.pad(h * mask))
             i, f, g, o = gates.chunk(4, dim=1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)

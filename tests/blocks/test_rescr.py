@@ -2,6 +2,8 @@
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 from custom_networks.blocks import ConvLSTMResBlock, ConvResBlock
 from custom_networks.blocks.convlstm import BidirectionalConvLSTM, ConvLSTM
@@ -143,6 +145,34 @@ def test_scan_steps_once_per_row_and_column_for_the_whole_batch():
     assert len(calls) == 2 * (6 + 9)
     # a step's frame: the batch, one channel, a padded row (W = 9) or column (H = 6) and the classes (3), padded
     assert sorted(set(calls)) == [(5, 1, 8, 5), (5, 1, 11, 5)]
+
+
+class _ElementsWritten(TorchDispatchMode):
+    """Counts the elements of every tensor the ATen operators return."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.elements += sum(t.numel() for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor))
+        return out
+
+
+def _backward_elements(steps: int) -> int:
+    torch.manual_seed(0)
+    lstm = ConvLSTM(1, 2)
+    out = lstm(torch.randn(2, steps, 1, 6, 6, requires_grad=True))
+    with _ElementsWritten() as counter:
+        out.sum().backward()
+    return counter.elements
+
+
+def test_backward_work_grows_linearly_with_the_sequence():
+    """Each step's gradient goes to its own slice of the input gates: 4× the steps, about 4× the elements written
+    in the backward pass (indexing one step at a time would write a whole-sequence gradient per step: 16×)."""
+    assert _backward_elements(32) < 5 * _backward_elements(8)
 
 
 def test_recurrent_dropout_only_in_training():
