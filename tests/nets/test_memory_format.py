@@ -89,10 +89,15 @@ def test_same_state_dict_and_checkpoints_load_channels_last():
 def test_rescrnet_trains_channels_last():
     """Res-CR-Net's ConvLSTM permutes and reshapes its activations: forward and backward in training mode (batch
     statistics, dropout off so that both runs are deterministic) give the contiguous network's outputs and
-    gradients, and channels-last gradients for the channels-last kernels."""
+    gradients, and channels-last gradients for the channels-last kernels; in float32 the depthwise atrous
+    convolutions get channels-last inputs."""
     net, net_cl = _pair(
         lambda: ResCRNet(3, 4, filters=4, num_conv_blocks=2, num_lstm_blocks=1, dropout=0.0, lstm_dropout=0.0)
     )
+    depthwise_inputs: list[torch.Tensor] = []
+    for module in net_cl.modules():
+        if isinstance(module, nn.Conv2d) and module.groups > 1 and module.dilation[0] > 1:
+            module.register_forward_hook(lambda module, args, output: depthwise_inputs.append(args[0]))
     x, target = torch.rand(2, 3, 24, 20), torch.randint(0, 4, (2, 24, 20))
     results = []
     for model in (net, net_cl):
@@ -102,6 +107,10 @@ def test_rescrnet_trains_channels_last():
         results.append((out, {n: p.grad for n, p in model.named_parameters()}))
     (reference, grads), (out, grads_cl) = results
     assert out.is_contiguous(memory_format=torch.channels_last)
+    # in float32 the atrous depthwise convolutions run channels-last too (their fast layout on the CPU)
+    assert depthwise_inputs and all(
+        a.is_contiguous(memory_format=torch.channels_last) and not a.is_contiguous() for a in depthwise_inputs
+    )
     torch.testing.assert_close(out, reference, rtol=0, atol=1e-5)
     assert len(grads_cl) == len(grads)
     for name, grad in grads_cl.items():
@@ -113,8 +122,8 @@ def test_rescrnet_trains_channels_last():
 
 def test_rescrnet_bf16_gradients_channels_last():
     """bf16 autocast on the CPU: the channels-last Res-CR-Net gets the contiguous network's gradients up to bf16
-    rounding. Its atrous depthwise convolutions stay contiguous, kernel and input: channels-last, PyTorch 2.13 gives
-    them wrong or NaN weight gradients in bf16, or crashes (``_grouped_dilated``)."""
+    rounding. Its atrous depthwise convolutions stay contiguous in bf16, kernel and input: channels-last, PyTorch 2.13
+    gives them wrong or NaN weight gradients in bf16, or crashes (``_grouped_dilated``)."""
     net, net_cl = _pair(lambda: ResCRNet(3, 3, filters=8, num_conv_blocks=2, dropout=0.0, lstm_dropout=0.0))
     depthwise = {
         n: m for n, m in net_cl.named_modules() if isinstance(m, nn.Conv2d) and m.groups > 1 and m.dilation[0] > 1
