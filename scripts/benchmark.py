@@ -2,6 +2,7 @@
 
     python scripts/benchmark.py [--device cpu|cuda] [--json out.json] [--quick] [--repeats N]
                                 [--sections a,b] [--compile MILDNet,MSUNet|none] [--spatial_dims 2|3|2,3]
+                                [--networks ResCRNet,MultiResUNet]
 
 The machine comes first: torch's intra-op thread count (``torch.get_num_threads()``, set it with
 ``OMP_NUM_THREADS``; subprocesses inherit the environment and so the same count), the device and the versions. Then
@@ -120,6 +121,14 @@ class Run(NamedTuple):
     repeats: int
     compile: tuple[str, ...] = ()  # class names of the networks whose torch.compile variant is measured
     spatial_dims: tuple[int, ...] = (2, 3)  # the networks network_steps measures
+    networks: tuple[str, ...] = ()  # class names network_steps and optimisations measure; empty: all
+
+    def configs(self, dims: Sequence[int]) -> list[Config]:
+        """The configurations of ``scripts/network_table.py`` of these ranks and networks, 2-D first."""
+        chosen = [
+            c for c in CONFIGS if c.spatial_dims in dims and (not self.networks or c.network.__name__ in self.networks)
+        ]
+        return sorted(chosen, key=lambda c: c.spatial_dims)
 
 
 Section = Callable[[Run], list[Row]]
@@ -158,6 +167,7 @@ def machine_info(run: Run) -> dict[str, Any]:
         "repeats": run.repeats,
         "compile": list(run.compile),
         "spatial_dims": list(run.spatial_dims),
+        "networks": list(run.networks) or "all",
     }
     if run.device.type == "cuda":
         info["device_name"] = torch.cuda.get_device_name(run.device)
@@ -385,7 +395,7 @@ def network_steps(run: Run) -> list[Row]:
     bandwidth = copy_gbytes_per_s(device, quick, repeats)
     rows = []
     dims = (2,) if quick else run.spatial_dims
-    for config in sorted((c for c in CONFIGS if c.spatial_dims in dims), key=lambda c: c.spatial_dims):
+    for config in run.configs(dims):
         torch.manual_seed(0)
         net = build(config)
         x = network_input(config, net, device, quick)
@@ -582,7 +592,7 @@ def optimisations(run: Run) -> list[Row]:
     """For each 2-D network: training-step and inference time and peak memory of each optimisation the bundles
     can switch on, and their ratios to the fp32 baseline of the same run."""
     rows = []
-    for config in [c for c in CONFIGS if c.spatial_dims == 2]:
+    for config in run.configs((2,)):
         baseline: Row = {}
         for variant, factory, settings in optimisation_variants(config, run):
             torch.manual_seed(0)
@@ -846,6 +856,7 @@ def main(
     sections: str | Sequence[str] | None = None,
     compile: str | Sequence[str] | None = None,  # noqa: A002 - the name of the switch it measures
     spatial_dims: int | Sequence[int] = (2, 3),
+    networks: str | Sequence[str] | None = None,
 ) -> None:
     """Print the machine, then run the sections and print a table for each.
 
@@ -859,6 +870,8 @@ def main(
         compile: comma-separated class names of the 2-D networks whose ``torch.compile`` variant ``optimisations``
             measures (default ``MILDNet``, none with ``quick``; ``none`` for none).
         spatial_dims: the ranks of the networks ``network_steps`` measures (2, 3 or both; ``quick``: 2).
+        networks: comma-separated class names of the networks ``network_steps`` and ``optimisations`` measure
+            (default: all of ``scripts/network_table.py``).
     """
     names = list(SECTIONS) if sections is None else _names(sections)
     if unknown := [name for name in names if name not in SECTIONS]:
@@ -877,7 +890,10 @@ def main(
     dims = tuple(sorted({int(d) for d in ((spatial_dims,) if isinstance(spatial_dims, int) else spatial_dims)}))
     if not dims or not set(dims) <= {2, 3}:
         raise SystemExit(f"--spatial_dims must be 2, 3 or 2,3, got {spatial_dims!r}.")
-    run = Run(torch_device, bool(quick), repeats, tuple(name for name in compiled if name != "none"), dims)
+    chosen = () if networks is None else tuple(_names(networks))
+    if unknown := sorted(set(chosen) - {c.network.__name__ for c in CONFIGS}):
+        raise SystemExit(f"--networks: unknown {unknown}; choose from {sorted({c.network.__name__ for c in CONFIGS})}.")
+    run = Run(torch_device, bool(quick), repeats, tuple(name for name in compiled if name != "none"), dims, chosen)
     machine = machine_info(run)
     print(f"torch threads: {machine['torch_threads']}, device: {machine['device']}", flush=True)
     print(", ".join(f"{key}: {value}" for key, value in machine.items()), flush=True)

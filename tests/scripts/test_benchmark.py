@@ -108,3 +108,30 @@ def test_sections_are_chosen_by_name(tmp_path):
         encoding="utf-8",
     )
     assert unknown.returncode != 0 and "warp_drive" in unknown.stderr
+
+
+def test_networks_are_chosen_by_class_name(tmp_path):
+    out = tmp_path / "rescrnet.json"
+    run_script(
+        "scripts/benchmark.py",
+        "--quick",
+        "--sections",
+        "network_steps,optimisations",
+        "--networks",
+        "ResCRNet",
+        "--json",
+        out,
+    )
+    report = json.loads(out.read_text())
+    assert report["machine"]["networks"] == ["ResCRNet"]
+    networks = {row["network"] for row in report["results"]}
+    assert networks == {"ResCRNet 2-D 3→4", "BasicUNet (MONAI) for ResCRNet 2-D 3→4"}
+    assert {row["section"] for row in report["results"]} == {"network_steps", "optimisations"}
+    unknown = subprocess.run(
+        [sys.executable, "scripts/benchmark.py", "--networks", "ResCRNet,HAL9000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    assert unknown.returncode != 0 and "HAL9000" in unknown.stderr
