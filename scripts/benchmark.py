@@ -35,7 +35,8 @@ Sections:
     reference, achieved GB/s and their fraction of the copy bandwidth; time ratios against the BasicUNet of the same
     configuration and input; the peak memory of the warm-up training step and inference (``measurement.PeakMemory``:
     resident memory above the process's before it on the CPU, allocated memory on CUDA); for Res-CR-Net the ConvLSTM
-    steps of a forward (one per row and per column in each direction, each over the whole batch).
+    steps of a forward (max(H, W): each step one row and one column position of the four scans, rows and columns
+    in both directions, over the whole batch).
 
 ``optimisations``
     Each 2-D network at the ``network_steps`` input in the settings the bundles switch (``amp``/``amp_dtype``,
@@ -307,7 +308,7 @@ def network_input(config: Config, net: nn.Module, device: torch.device, quick: b
 
 def scan_steps(net: nn.Module) -> Callable[[], int] | None:
     """For a network with ConvLSTM layers, a function returning how many recurrent steps (calls of their
-    recurrent convolution, each over the whole batch and the other spatial axis) ran since; else None."""
+    recurrent convolution, each over the whole batch, its scans and the other spatial axis) ran since; else None."""
     steps = 0
 
     def count(*_: Any) -> None:

@@ -1,6 +1,6 @@
 """Building blocks of the four papers, one paper idea per module."""
 
-from .convlstm import BidirectionalConvLSTM, ConvLSTM
+from .convlstm import ConvLSTM
 from .mldr import MLDRBlock
 from .mlr import MLRBlock
 from .multires import MultiResBlock
@@ -9,7 +9,6 @@ from .rescr import ConvLSTMResBlock, ConvResBlock
 from .respath import ResPath
 
 __all__ = [
-    "BidirectionalConvLSTM",
     "ConvLSTM",
     "ConvLSTMResBlock",
     "ConvResBlock",

@@ -9,7 +9,7 @@ import torch.nn as nn
 from monai.networks.blocks import ADN, Convolution
 from monai.networks.layers.factories import Conv, Dropout
 
-from .convlstm import BidirectionalConvLSTM
+from .convlstm import ConvLSTM
 
 __all__ = ["AtrousBranch", "ConvLSTMResBlock", "ConvResBlock", "SeparableConv2d"]
 
@@ -142,9 +142,14 @@ class ConvLSTMResBlock(nn.Module):
     Res-CR-Net LSTM res block: two orthogonal bidirectional ConvLSTMs refine a per-pixel class map.
 
     ``x = act(Conv1×1(x))`` projects to ``out_channels`` (C); each row of ``x`` (a W×C slice, one channel) is a
-    time step of a ConvLSTM scanning along H, each column (an H×C slice) one of a ConvLSTM scanning along W; both
-    have one filter and a (``kernel_size``, C) kernel, so every step mixes neighbouring pixels and all classes.
-    ``out = x + rows + cols``, with each scan's two directions summed.
+    time step of a ConvLSTM scanning along H, each column (an H×C slice) one of a ConvLSTM scanning along W; each
+    scans forwards and backwards with its own weights, with one filter and a (``kernel_size``, C) kernel, so every
+    step mixes neighbouring pixels and all classes. ``out = x + rows + cols``, with each scan's two directions summed.
+
+    The four scans (rows and columns, each in both directions) run as the four groups of one :class:`ConvLSTM`: a
+    forward makes max(H, W) recurrent steps, each one grouped convolution over the whole batch and whole rows and
+    columns. On a non-square input the shorter scan's frames are zero-padded to max(H, W) and masked, and its extra
+    steps come after its own and are dropped, so every scan gives what it gives on its own.
 
     Abdallah et al., "Res-CR-Net, a residual network with a novel architecture optimized for the semantic
     segmentation of microscopy images", Mach. Learn.: Sci. Technol. 1, 045004 (2020),
@@ -168,11 +173,22 @@ class ConvLSTMResBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.projection = Convolution(2, in_channels, out_channels, kernel_size=1, act=act, norm=None)
-        self.row_lstm = BidirectionalConvLSTM(1, 1, (kernel_size, out_channels), recurrent_dropout)
-        self.column_lstm = BidirectionalConvLSTM(1, 1, (kernel_size, out_channels), recurrent_dropout)
+        # groups: rows forwards, rows backwards, columns forwards, columns backwards
+        self.scans = ConvLSTM(1, 1, (kernel_size, out_channels), recurrent_dropout, groups=4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.projection(x)  # (B, C, H, W)
-        rows = self.row_lstm(x.permute(0, 2, 3, 1).unsqueeze(2))  # time H, frames (1, W, C)
-        columns = self.column_lstm(x.permute(0, 3, 2, 1).unsqueeze(2))  # time W, frames (1, H, C)
-        return x + rows.squeeze(2).permute(0, 3, 1, 2) + columns.squeeze(2).permute(0, 3, 2, 1)
+        height, width = x.shape[2], x.shape[3]
+        size = max(height, width)
+        rows = x.permute(0, 2, 3, 1)  # (B, H, W, C): time H, frames W×C
+        columns = x.permute(0, 3, 2, 1)  # (B, W, H, C): time W, frames H×C
+        sequences = [
+            nn.functional.pad(s, (0, 0, 0, size - s.shape[2], 0, size - s.shape[1]))
+            for s in (rows, rows.flip(1), columns, columns.flip(1))
+        ]
+        lengths = torch.tensor([width, width, height, height], device=x.device)
+        frame_mask = torch.arange(size, device=x.device) < lengths[:, None]  # (scan, frame position)
+        out = self.scans(torch.stack(sequences, dim=2), frame_mask[:, None, :, None])  # (B, size, 4, size, C)
+        rows = out[:, :height, 0, :width] + out[:, :height, 1, :width].flip(1)
+        columns = out[:, :width, 2, :height] + out[:, :width, 3, :height].flip(1)
+        return x + rows.permute(0, 3, 1, 2) + columns.permute(0, 3, 2, 1)

@@ -6,7 +6,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from custom_networks.blocks import ConvLSTMResBlock, ConvResBlock
-from custom_networks.blocks.convlstm import BidirectionalConvLSTM, ConvLSTM
+from custom_networks.blocks.convlstm import ConvLSTM
 from custom_networks.blocks.rescr import SeparableConv2d
 from custom_networks.nets import count_parameters
 from tests.nets.checks import assert_gradients_reach_every_parameter
@@ -74,7 +74,7 @@ def test_lstm_res_block_shape(shape):
 
 
 def test_lstm_res_block_parameters():
-    # 1x1 conv (48 -> 4) and four one-filter ConvLSTM directions with (3, 4) kernels, 100 parameters each
+    # 1x1 conv (48 -> 4) and four one-filter ConvLSTM scans with (3, 4) kernels, 100 parameters each
     assert count_parameters(ConvLSTMResBlock(48, 4))[0] == 48 * 4 + 4 + 4 * (2 * 4 * 3 * 4 + 4)
 
 
@@ -84,49 +84,69 @@ def test_convlstm_keeps_frame_size_for_even_kernels():
 
 
 def test_convlstm_forget_bias_starts_at_one():
-    bias = ConvLSTM(1, 2).input_conv.bias
-    torch.testing.assert_close(bias[2:4], torch.ones(2))
-    torch.testing.assert_close(bias[4:], torch.zeros(4))
+    bias = ConvLSTM(1, 2, groups=3).input_conv.bias.view(3, 4, 2)  # (group, gate i f g o, channel)
+    torch.testing.assert_close(bias[:, 1], torch.ones(3, 2))
+    torch.testing.assert_close(bias[:, [0, 2, 3]], torch.zeros(3, 3, 2))
 
 
-@pytest.mark.parametrize("reverse", [False, True])
-def test_row_scan_propagates_along_height_in_scan_direction(reverse):
+def test_scan_propagates_forward_in_time_only():
     torch.manual_seed(0)
-    lstm = ConvLSTM(1, 1, kernel_size=(3, 4), reverse=reverse).eval()
+    lstm = ConvLSTM(1, 1, kernel_size=(3, 4)).eval()
     x = torch.randn(2, 4, 9, 6)  # (B, C, H, W): 9 rows = 9 time steps
-    start, end = (-1, 0) if reverse else (0, -1)
-    others = slice(1, None) if reverse else slice(None, -1)  # every row but `end`
     at_start, at_end = x.clone(), x.clone()
-    at_start[:, :, start] += 1.0
-    at_end[:, :, end] += 1.0
+    at_start[:, :, 0] += 1.0
+    at_end[:, :, -1] += 1.0
     with torch.no_grad():
         out, out_start, out_end = (lstm(rows_as_sequence(t)) for t in (x, at_start, at_end))
-    assert not torch.allclose(out_start[:, end], out[:, end])  # the first scanned row reaches the last one
-    assert not torch.allclose(out_end[:, end], out[:, end])
-    torch.testing.assert_close(out_end[:, others], out[:, others])  # nothing flows against the scan
+    assert not torch.allclose(out_start[:, -1], out[:, -1])  # the first row reaches the last one
+    assert not torch.allclose(out_end[:, -1], out[:, -1])
+    torch.testing.assert_close(out_end[:, :-1], out[:, :-1])  # nothing flows against the scan
 
 
-def test_bidirectional_sums_both_directions():
+def single_lstm(lstm: ConvLSTM, group: int, in_channels: int) -> ConvLSTM:
+    """A one-group ConvLSTM with the weights of ``group`` of ``lstm``."""
+    single = ConvLSTM(in_channels, lstm.out_channels, lstm.input_conv.kernel_size).eval()
+    gates = slice(group * 4 * lstm.out_channels, (group + 1) * 4 * lstm.out_channels)
+    with torch.no_grad():
+        single.input_conv.weight.copy_(lstm.input_conv.weight[gates])
+        single.input_conv.bias.copy_(lstm.input_conv.bias[gates])
+        single.recurrent_conv.weight.copy_(lstm.recurrent_conv.weight[gates])
+    return single
+
+
+def test_groups_are_independent_lstms():
     torch.manual_seed(0)
-    lstm = BidirectionalConvLSTM(2, 3, kernel_size=3).eval()
-    x = torch.randn(2, 5, 2, 6, 7)
+    lstm = ConvLSTM(2, 3, kernel_size=3, groups=2).eval()
+    x = torch.randn(2, 5, 4, 6, 7)  # two groups of 2 input channels
     with torch.no_grad():
         out = lstm(x)
-        torch.testing.assert_close(out, lstm.forward_lstm(x) + lstm.reverse_lstm(x))
-    assert out.shape == (2, 5, 3, 6, 7)
-    first = x.clone()
-    first[:, 0] += 1.0
-    last = x.clone()
-    last[:, -1] += 1.0
+        expected = [single_lstm(lstm, g, 2)(x[:, :, 2 * g : 2 * g + 2]) for g in range(2)]
+    assert out.shape == (2, 5, 6, 6, 7)
+    torch.testing.assert_close(out, torch.cat(expected, dim=2))
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 7, 10), (2, 4, 10, 7), (1, 4, 6, 6)])
+def test_lstm_res_block_scans_rows_and_columns_both_ways(shape):
+    """The block's single 4-group scan equals four separate ConvLSTMs: rows and columns, forwards and backwards,
+    also on non-square inputs, whose shorter scan runs padded and masked."""
+    torch.manual_seed(0)
+    block = ConvLSTMResBlock(4, 3).eval()
+    x = torch.randn(*shape)
     with torch.no_grad():
-        assert not torch.allclose(lstm(first)[:, -1], out[:, -1])  # both ends see each other
-        assert not torch.allclose(lstm(last)[:, 0], out[:, 0])
+        projected = block.projection(x)
+        rows = rows_as_sequence(projected)  # (B, H, 1, W, C)
+        columns = projected.permute(0, 3, 2, 1).unsqueeze(2)  # (B, W, 1, H, C)
+        scans = [single_lstm(block.scans, g, 1) for g in range(4)]
+        row_sum = scans[0](rows) + scans[1](rows.flip(1)).flip(1)
+        column_sum = scans[2](columns) + scans[3](columns.flip(1)).flip(1)
+        expected = projected + row_sum.squeeze(2).permute(0, 3, 1, 2) + column_sum.squeeze(2).permute(0, 3, 2, 1)
+        torch.testing.assert_close(block(x), expected)
 
 
 def test_batched_scan_equals_scanning_each_element():
     torch.manual_seed(0)
     x = torch.randn(3, 4, 10, 7)
-    lstm, block = BidirectionalConvLSTM(1, 1, kernel_size=(3, 4)).eval(), ConvLSTMResBlock(4, 4).eval()
+    lstm, block = ConvLSTM(1, 1, kernel_size=(3, 4), groups=1).eval(), ConvLSTMResBlock(4, 4).eval()
     with torch.no_grad():
         for module, inputs in ((lstm, rows_as_sequence(x)), (block, x)):
             separate = torch.cat([module(inputs[i : i + 1]) for i in range(3)])
@@ -134,17 +154,17 @@ def test_batched_scan_equals_scanning_each_element():
 
 
 def test_scan_steps_once_per_row_and_column_for_the_whole_batch():
-    """The recurrence loops over rows (then columns) only: each step convolves every batch element and every pixel
-    of the row at once, so a forward makes 2 (H + W) recurrent convolutions, never one per pixel."""
+    """The recurrence loops over rows and columns together: each step convolves every batch element, the four
+    scans (rows and columns, both directions) and every pixel of a row or column at once, so a forward makes
+    max(H, W) recurrent convolutions, never one per pixel."""
     calls: list[tuple[int, ...]] = []
     block = ConvLSTMResBlock(4, 3).eval()
-    for lstm in (m for m in block.modules() if isinstance(m, ConvLSTM)):
-        lstm.recurrent_conv.register_forward_hook(lambda _, args, __: calls.append(tuple(args[0].shape)))
+    block.scans.recurrent_conv.register_forward_hook(lambda _, args, __: calls.append(tuple(args[0].shape)))
     with torch.no_grad():
         block(torch.randn(5, 4, 6, 9))
-    assert len(calls) == 2 * (6 + 9)
-    # a step's frame: the batch, one channel, a padded row (W = 9) or column (H = 6) and the classes (3), padded
-    assert sorted(set(calls)) == [(5, 1, 8, 5), (5, 1, 11, 5)]
+    assert len(calls) == max(6, 9)
+    # a step's frames: the batch, the four scans, a padded row or column (9 long, padded to 11), the 3 classes padded
+    assert set(calls) == {(5, 4, 11, 5)}
 
 
 class _ElementsWritten(TorchDispatchMode):
