@@ -14,6 +14,8 @@ from monai.bundle import run
 from monai.transforms import LoadImage
 from PIL import Image
 
+import custom_networks
+
 from .conftest import (
     BUNDLES,
     CASES,
@@ -63,6 +65,13 @@ def test_bundle_files(case):
 def test_metadata_validates_against_project_schema(case):
     schema = json.loads((BUNDLES / "metadata.schema.json").read_text())
     jsonschema.validate(json.loads((case.root / "configs/metadata.json").read_text()), schema)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_metadata_requires_this_package_version(case):
+    """The configs name classes of this version of ``custom_networks`` (e.g. ``AutocastInferer``)."""
+    meta = json.loads((case.root / "configs/metadata.json").read_text())
+    assert meta["required_packages_version"]["custom-networks"] == custom_networks.__version__
 
 
 def test_training_writes_loadable_checkpoints(trained):
