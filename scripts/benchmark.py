@@ -26,8 +26,8 @@ Sections:
     Each network of ``scripts/network_table.py`` in its paper (and 3-D bundle) configuration, and MONAI's
     ``BasicUNet`` with the configuration's widths (32…512, the default of most networks, where it sets none), on
     random input of batch 4 × C × 256 × 256 (2-D) or 1 × C × 96³ (3-D) (``--spatial_dims`` chooses; 2-D first); with
-    ``--quick`` only the 2-D networks,
-    batch 2, at the smallest size each takes (at least 32). Per network: parameters; FLOPs of a training step
+    ``--quick`` (only the 2-D networks unless ``--spatial_dims`` says otherwise) batch 2, at the smallest size each
+    takes (at least 32). Per network: parameters; FLOPs of a training step
     (forward and backward, ``torch.utils.flop_counter``; the optimiser step adds no matmul/convolution FLOPs) and of
     an inference forward; bytes the operators of those passes read and write (``measurement.MemoryTrafficMode``: a
     model that ignores caches); median seconds of a training step (forward, MSE loss, backward, Adam step) and of an
@@ -39,13 +39,14 @@ Sections:
     in both directions, over the whole batch).
 
 ``optimisations``
-    Each 2-D network at the ``network_steps`` input in the settings the bundles switch (``amp``/``amp_dtype``,
-    ``channels_last``, ``compile``, MILDNet's ``gradient_checkpointing``) and the inference contexts: fp32 baseline,
-    inference under ``no_grad`` and with autograd on (against ``inference_mode``), channels-last kernels
-    (``custom_networks.nets.to_channels_last``), bf16 autocast where the device multiplies bf16 (fp16 too on
-    CUDA), both together, gradient checkpointing (MILDNet) and ``torch.compile`` for the ``--compile`` networks (its
-    first calls, which compile, reported apart). Per variant: training-step and inference seconds, their speed-up
-    over the baseline of the same run, peak memory of the training step and its ratio to the baseline's.
+    Each network of the chosen ranks (``--spatial_dims``) at the ``network_steps`` input in the settings the bundles
+    switch (``amp``/``amp_dtype``, ``channels_last``, ``compile``, MILDNet's ``gradient_checkpointing``) and the
+    inference contexts: fp32 baseline, inference under ``no_grad`` and with autograd on (against
+    ``inference_mode``), channels-last kernels (``custom_networks.nets.to_channels_last``), bf16 autocast where the
+    device multiplies bf16 (fp16 too on CUDA), both together, gradient checkpointing (MILDNet) and ``torch.compile``
+    for the ``--compile`` networks (its first calls, which compile, reported apart). Per variant: training-step and
+    inference seconds, their speed-up over the baseline of the same run, peak memory of the training step and its
+    ratio to the baseline's.
 
 ``data_pipeline``
     Each 2-D bundle's training transforms (``train#preprocessing`` of its ``train.json``) on a synthetic dataset in
@@ -121,7 +122,7 @@ class Run(NamedTuple):
     quick: bool
     repeats: int
     compile: tuple[str, ...] = ()  # class names of the networks whose torch.compile variant is measured
-    spatial_dims: tuple[int, ...] = (2, 3)  # the networks network_steps measures
+    spatial_dims: tuple[int, ...] = (2, 3)  # the ranks of the networks network_steps and optimisations measure
     networks: tuple[str, ...] = ()  # class names network_steps and optimisations measure; empty: all
 
     def configs(self, dims: Sequence[int]) -> list[Config]:
@@ -395,7 +396,7 @@ def network_steps(run: Run) -> list[Row]:
     reference = matmul_gflops(device, quick, repeats)
     bandwidth = copy_gbytes_per_s(device, quick, repeats)
     rows = []
-    dims = (2,) if quick else run.spatial_dims
+    dims = run.spatial_dims
     for config in run.configs(dims):
         torch.manual_seed(0)
         net = build(config)
@@ -590,10 +591,10 @@ def optimisation_variants(config: Config, run: Run) -> list[tuple[str, Callable[
 
 
 def optimisations(run: Run) -> list[Row]:
-    """For each 2-D network: training-step and inference time and peak memory of each optimisation the bundles
-    can switch on, and their ratios to the fp32 baseline of the same run."""
+    """For each network: training-step and inference time and peak memory of each optimisation the bundles can
+    switch on, and their ratios to the fp32 baseline of the same run."""
     rows = []
-    for config in run.configs((2,)):
+    for config in run.configs(run.spatial_dims):
         baseline: Row = {}
         for variant, factory, settings in optimisation_variants(config, run):
             torch.manual_seed(0)
@@ -856,7 +857,7 @@ def main(
     repeats: int | None = None,
     sections: str | Sequence[str] | None = None,
     compile: str | Sequence[str] | None = None,  # noqa: A002 - the name of the switch it measures
-    spatial_dims: int | Sequence[int] = (2, 3),
+    spatial_dims: int | Sequence[int] | None = None,
     networks: str | Sequence[str] | None = None,
 ) -> None:
     """Print the machine, then run the sections and print a table for each.
@@ -868,9 +869,10 @@ def main(
         quick: smoke mode for CI: small volume, tiny networks, no warm-up, one repeat unless ``repeats`` is given.
         repeats: timed runs per in-process measurement (default 3, 1 with ``quick``); their median is reported.
         sections: comma-separated names of the sections to run (default: all, in the order of ``SECTIONS``).
-        compile: comma-separated class names of the 2-D networks whose ``torch.compile`` variant ``optimisations``
+        compile: comma-separated class names of the networks whose ``torch.compile`` variant ``optimisations``
             measures (default ``MILDNet``, none with ``quick``; ``none`` for none).
-        spatial_dims: the ranks of the networks ``network_steps`` measures (2, 3 or both; ``quick``: 2).
+        spatial_dims: the ranks of the networks ``network_steps`` and ``optimisations`` measure (2, 3 or both;
+            default both, 2 with ``quick``).
         networks: comma-separated class names of the networks ``network_steps`` and ``optimisations`` measure
             (default: all of ``scripts/network_table.py``).
     """
@@ -888,6 +890,8 @@ def main(
     if repeats < 1:
         raise SystemExit(f"--repeats must be at least 1, got {repeats}.")
     compiled = (() if quick else COMPILED) if compile is None else tuple(_names(compile))
+    if spatial_dims is None:
+        spatial_dims = (2,) if quick else (2, 3)
     dims = tuple(sorted({int(d) for d in ((spatial_dims,) if isinstance(spatial_dims, int) else spatial_dims)}))
     if not dims or not set(dims) <= {2, 3}:
         raise SystemExit(f"--spatial_dims must be 2, 3 or 2,3, got {spatial_dims!r}.")

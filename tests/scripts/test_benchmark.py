@@ -135,3 +135,28 @@ def test_networks_are_chosen_by_class_name(tmp_path):
         encoding="utf-8",
     )
     assert unknown.returncode != 0 and "HAL9000" in unknown.stderr
+
+
+def test_optimisations_of_3d_networks(tmp_path):
+    out = tmp_path / "multiresunet3d.json"
+    run_script(
+        "scripts/benchmark.py",
+        "--quick",
+        "--sections",
+        "optimisations",
+        "--spatial_dims",
+        "3",
+        "--networks",
+        "MultiResUNet",
+        "--json",
+        out,
+    )
+    rows = json.loads(out.read_text())["results"]
+    assert {row["network"] for row in rows} == {"MultiResUNet 3-D 4→1", "MultiResUNet 3-D 4→3"}
+    for network in {row["network"] for row in rows}:
+        variants = {row["variant"]: row for row in rows if row["network"] == network}
+        assert variants["fp32 (baseline)"]["input"][2:] == [32, 32, 32]  # 3-D input
+        channels_last = variants["channels-last"]
+        assert channels_last["train_speedup"] == pytest.approx(
+            variants["fp32 (baseline)"]["train_s"] / channels_last["train_s"]
+        )
