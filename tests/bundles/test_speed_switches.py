@@ -22,7 +22,7 @@ from .conftest import CASES, CASES_2D, BundleCase, infer_other_sizes, prepare_an
 
 SWITCHES = ["amp_dtype", "channels_last", "compile"]
 FAST = {"amp": True, "amp_dtype": "bfloat16", "channels_last": True}
-CHANNELS_LAST_BY_DEFAULT = ("rescrnet_", "multiresunet_")
+CHANNELS_LAST_BY_DEFAULT = ("rescrnet_", "multiresunet", "mildnet3d_")
 
 
 def _parser(case: BundleCase, config: str, **overrides) -> ConfigParser:
@@ -43,8 +43,8 @@ def _engines(config: str) -> dict[str, str]:
 @pytest.mark.parametrize("config", ["train.json", "inference.json"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_switches_default_right_after_amp(case, config):
-    """All off, but channels-last on where the CPU benchmark measured it faster in training and inference (the 2-D
-    Res-CR-Net and MultiResUNet bundles, docs/performance.md)."""
+    """All off, but channels-last on where the CPU benchmark measured it faster in training and inference (the
+    Res-CR-Net, MultiResUNet and 3-D MILDNet bundles, docs/performance.md)."""
     keys = list(json.loads((case.root / "configs" / config).read_text()))
     mildnet = case.name.startswith("mildnet")
     names = SWITCHES + (["gradient_checkpointing"] if mildnet else [])
