@@ -94,64 +94,43 @@ def test_quick_benchmark(tmp_path):
     assert rows[-1]["class"] == "SegResNet" and rows[-1]["sw_vs_segresnet"] == 1.0
 
 
+def _quick_report(tmp_path: Path, *args: str) -> dict:
+    """The JSON report of a ``--quick`` benchmark run with ``args``."""
+    out = tmp_path / "report.json"
+    run_script("scripts/benchmark.py", "--quick", *args, "--json", out)
+    return json.loads(out.read_text())
+
+
+def _refused(*args: str) -> str:
+    """The error output of a benchmark run that must exit with an error."""
+    result = subprocess.run(
+        [sys.executable, "scripts/benchmark.py", *args], cwd=ROOT, capture_output=True, text=True, encoding="utf-8"
+    )
+    assert result.returncode != 0
+    return result.stderr
+
+
 def test_sections_are_chosen_by_name(tmp_path):
     out = tmp_path / "limits.json"
     run_script("scripts/benchmark.py", "--quick", "--sections", "machine_limits", "--json", out)
     report = json.loads(out.read_text())
     assert {row["section"] for row in report["results"]} == {"machine_limits"}
     assert report["machine"]["machine_limits_seconds"] > 0
-    unknown = subprocess.run(
-        [sys.executable, "scripts/benchmark.py", "--sections", "machine_limits,warp_drive"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-    )
-    assert unknown.returncode != 0 and "warp_drive" in unknown.stderr
+    assert "warp_drive" in _refused("--sections", "machine_limits,warp_drive")
 
 
 def test_networks_are_chosen_by_class_name(tmp_path):
-    out = tmp_path / "rescrnet.json"
-    run_script(
-        "scripts/benchmark.py",
-        "--quick",
-        "--sections",
-        "network_steps,optimisations",
-        "--networks",
-        "ResCRNet",
-        "--json",
-        out,
-    )
-    report = json.loads(out.read_text())
+    report = _quick_report(tmp_path, "--sections", "network_steps,optimisations", "--networks", "ResCRNet")
     assert report["machine"]["networks"] == ["ResCRNet"]
     networks = {row["network"] for row in report["results"]}
     assert networks == {"ResCRNet 2-D 3→4", "BasicUNet (MONAI) for ResCRNet 2-D 3→4"}
     assert {row["section"] for row in report["results"]} == {"network_steps", "optimisations"}
-    unknown = subprocess.run(
-        [sys.executable, "scripts/benchmark.py", "--networks", "ResCRNet,HAL9000"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-    )
-    assert unknown.returncode != 0 and "HAL9000" in unknown.stderr
+    assert "HAL9000" in _refused("--networks", "ResCRNet,HAL9000")
 
 
 def test_optimisations_of_3d_networks(tmp_path):
-    out = tmp_path / "multiresunet3d.json"
-    run_script(
-        "scripts/benchmark.py",
-        "--quick",
-        "--sections",
-        "optimisations",
-        "--spatial_dims",
-        "3",
-        "--networks",
-        "MultiResUNet",
-        "--json",
-        out,
-    )
-    rows = json.loads(out.read_text())["results"]
+    args = ("--sections", "optimisations", "--spatial_dims", "3", "--networks", "MultiResUNet")
+    rows = _quick_report(tmp_path, *args)["results"]
     assert {row["network"] for row in rows} == {"MultiResUNet 3-D 4→1", "MultiResUNet 3-D 4→3"}
     for network in {row["network"] for row in rows}:
         variants = {row["variant"]: row for row in rows if row["network"] == network}
