@@ -47,7 +47,8 @@ def _grouped_dilated(module: nn.Module) -> bool:
 
     In bfloat16 on the CPU (PyTorch 2.13), the weight gradient of such a convolution comes out wrong, NaN, or the
     process crashes, as soon as its input or its kernel is channels-last (Res-CR-Net's atrous depthwise
-    convolutions); contiguous, it is right, and in float32 channels-last is right and about 2–3× faster on the CPU.
+    convolutions); contiguous, it is right, and in float32 channels-last is right and faster on the CPU
+    (``docs/performance.md``).
     So its kernel stays contiguous (a channels-last input alone selects the channels-last kernels) and its input is
     made channels-last only where it computes in float32. ``tests/nets/test_memory_format.py`` checks the gradients.
     """
