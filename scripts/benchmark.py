@@ -44,7 +44,9 @@ Sections:
     inference contexts: fp32 baseline, inference under ``no_grad`` and with autograd on (against
     ``inference_mode``), channels-last kernels (``custom_networks.nets.to_channels_last``), bf16 autocast where the
     device multiplies bf16 (fp16 too on CUDA), both together, gradient checkpointing (MILDNet) and ``torch.compile``
-    for the ``--compile`` networks (its first calls, which compile, reported apart). Per variant: training-step and
+    for the ``--compile`` networks (its first calls, which compile, reported apart), and glibc keeping the memory the
+    process frees (``custom_networks.allocator.reuse_freed_memory``, the bundles' ``reuse_freed_memory``), alone and
+    with channels-last; being process-wide, those two run after all other variants. Per variant: training-step and
     inference seconds, their speed-up over the baseline of the same run, peak memory of the training step and its
     ratio to the baseline's.
 
@@ -71,10 +73,12 @@ Sections:
       torch, since Linux counts the memory of the process that forks a child in the child's ``ru_maxrss``. The
       bundle's ``CheckpointLoader`` loads ``models/model.pt`` (this process's random weights) strictly, so a run
       that succeeds has run the intended network.
-    - ``sw_seconds``: the config's ``sliding_window`` inferer alone, in this process, on a (1, 4, 240, 240, 155)
-      tensor under ``torch.inference_mode()`` (and autocast where the config's ``amp`` is on, as its evaluator
-      does); ``sw_vs_segresnet`` is its ratio to SegResNet's. ``windows`` counts the ROIs the network saw in one
-      run, ``params`` its parameters; on CUDA ``cuda_peak_mib`` is ``torch.cuda.max_memory_allocated``.
+    - ``sw_seconds``: the config's ``sliding_window`` inferer alone, in this process after the config's
+      ``initialize`` (glibc's reuse of freed memory is left on for the networks after, and switched off at the end of
+      the section), on a (1, 4, 240, 240, 155) tensor under ``torch.inference_mode()`` (and autocast where the
+      config's ``amp`` is on, as its evaluator does); ``sw_vs_segresnet`` is its ratio to SegResNet's. ``windows``
+      counts the ROIs the network saw in one run, ``params`` its parameters; on CUDA ``cuda_peak_mib`` is
+      ``torch.cuda.max_memory_allocated``.
 """
 
 from __future__ import annotations
@@ -105,6 +109,7 @@ from network_table import CONFIGS, Config, build
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from custom_networks.allocator import reuse_freed_memory
 from custom_networks.blocks.convlstm import ConvLSTM
 from custom_networks.data import prepare, synthesize
 from custom_networks.nets import MILDNet, to_channels_last
@@ -568,7 +573,7 @@ DATA_PIPELINE_COLUMNS = [
 def optimisation_variants(config: Config, run: Run) -> list[tuple[str, Callable[[], nn.Module], dict[str, Any]]]:
     """(name, network factory, :class:`StepTimer` settings) of every variant measured for ``config``; the first is
     the fp32 baseline. ``measure``: which of ``train`` / ``infer`` it changes; ``compile``: wrap in
-    ``torch.compile``."""
+    ``torch.compile``; ``reuse_freed_memory``: with glibc keeping freed memory (``custom_networks.allocator``)."""
     both = {"measure": ("train", "infer")}
     variants = [
         ("fp32 (baseline)", lambda: build(config), both),
@@ -587,39 +592,53 @@ def optimisation_variants(config: Config, run: Run) -> list[tuple[str, Callable[
         variants.append(("gradient checkpointing", lambda: build(config, gradient_checkpointing=True), checkpointed))
     if config.network.__name__ in run.compile:
         variants.append(("torch.compile", lambda: build(config), {**both, "compile": True}))
+    reused = {**both, "reuse_freed_memory": True}
+    variants.append(("freed memory reused", lambda: build(config), reused))
+    variants.append(("channels-last + freed memory reused", lambda: to_channels_last(build(config)), reused))
     return variants
 
 
 def optimisations(run: Run) -> list[Row]:
     """For each network: training-step and inference time and peak memory of each optimisation the bundles can
-    switch on, and their ratios to the fp32 baseline of the same run."""
-    rows = []
-    for config in run.configs(run.spatial_dims):
-        baseline: Row = {}
-        for variant, factory, settings in optimisation_variants(config, run):
-            torch.manual_seed(0)
-            net = factory().to(run.device)
-            x = network_input(config, net, run.device, run.quick)
-            log(f"[optimisations] {config_label(config)}: {variant} ...")
-            if settings.get("compile"):
-                net = torch.compile(net)
-            timer = StepTimer(net, x, config.out_channels, settings.get("dtype"))
-            row: Row = {"network": config_label(config), "variant": variant, "input": list(x.shape)}
-            if "train" in settings["measure"]:
-                row |= timer.train(run.repeats)
-            if "infer" in settings["measure"]:
-                row |= timer.infer(run.repeats, settings.get("context", "inference_mode"))
-            if not settings.get("compile"):  # the first call of a compiled network compiles it
-                row = {key: value for key, value in row.items() if not key.endswith("_first_s")}
-            baseline = baseline or row
-            for key in ("train_s", "infer_s"):
-                if key in row:
-                    row[key.replace("_s", "_speedup")] = baseline[key] / row[key]
-            if row.get("train_peak_mib") and baseline.get("train_peak_mib"):
-                row["train_peak_ratio"] = row["train_peak_mib"] / baseline["train_peak_mib"]
-            rows.append({"section": "optimisations", **row})
-            del net, timer
-    return rows
+    switch on, and their ratios to the fp32 baseline of the same run.
+
+    glibc's reuse of freed memory is process-wide and not fully undone (``reuse_freed_memory(False)`` leaves glibc's
+    mmap threshold fixed), so its variants run after every other variant of every network, and the rows are then put
+    back in network order."""
+    planned = [
+        (config, *variant) for config in run.configs(run.spatial_dims) for variant in optimisation_variants(config, run)
+    ]
+    order = sorted(range(len(planned)), key=lambda i: bool(planned[i][3].get("reuse_freed_memory")))
+    rows: dict[int, Row] = {}
+    baselines: dict[str, Row] = {}
+    for index in order:
+        config, variant, factory, settings = planned[index]
+        if settings.get("reuse_freed_memory"):
+            reuse_freed_memory()
+        torch.manual_seed(0)
+        net = factory().to(run.device)
+        x = network_input(config, net, run.device, run.quick)
+        log(f"[optimisations] {config_label(config)}: {variant} ...")
+        if settings.get("compile"):
+            net = torch.compile(net)
+        timer = StepTimer(net, x, config.out_channels, settings.get("dtype"))
+        row: Row = {"network": config_label(config), "variant": variant, "input": list(x.shape)}
+        if "train" in settings["measure"]:
+            row |= timer.train(run.repeats)
+        if "infer" in settings["measure"]:
+            row |= timer.infer(run.repeats, settings.get("context", "inference_mode"))
+        if not settings.get("compile"):  # the first call of a compiled network compiles it
+            row = {key: value for key, value in row.items() if not key.endswith("_first_s")}
+        baseline = baselines.setdefault(row["network"], row)
+        for key in ("train_s", "infer_s"):
+            if key in row:
+                row[key.replace("_s", "_speedup")] = baseline[key] / row[key]
+        if row.get("train_peak_mib") and baseline.get("train_peak_mib"):
+            row["train_peak_ratio"] = row["train_peak_mib"] / baseline["train_peak_mib"]
+        rows[index] = {"section": "optimisations", **row}
+        del net, timer
+    reuse_freed_memory(False)
+    return [rows[index] for index in sorted(rows)]
 
 
 OPTIMISATIONS_COLUMNS = [
@@ -722,8 +741,9 @@ def run_bundle(config_file: Path, bundle_root: Path, overrides: dict[str, Any], 
 def time_sliding_window(
     parser: ConfigParser, image: torch.Tensor, device: torch.device, repeats: int, warmup: bool
 ) -> dict[str, Any]:
-    """Median seconds of the config's ``sliding_window`` inferer on ``image``, the windows per run and, on CUDA,
-    the peak memory allocated."""
+    """Median seconds of the config's ``sliding_window`` inferer on ``image`` after the config's ``initialize`` (as a
+    bundle run; it switches ``reuse_freed_memory``), the windows per run and, on CUDA, the peak memory allocated."""
+    parser.get_parsed_content("initialize")
     network: nn.Module = parser.get_parsed_content("network")
     inferer = parser.get_parsed_content("sliding_window")
     amp = bool(parser.get_parsed_content("amp")) and device.type == "cuda"
@@ -822,6 +842,7 @@ def sliding_window_3d(run: Run) -> list[Row]:
             del parser
             if device.type == "cuda":
                 torch.cuda.empty_cache()
+    reuse_freed_memory(False)
     reference = next(row["sw_seconds"] for row in rows if row["network"] == SEGRESNET)
     for row in rows:
         row["sw_vs_segresnet"] = row["sw_seconds"] / reference

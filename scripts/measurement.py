@@ -7,8 +7,6 @@ Kept apart from the benchmark's sections so that each measure is defined once an
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import statistics
 import sys
@@ -20,6 +18,8 @@ from typing import Any
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
+
+from custom_networks.allocator import trim_freed_memory
 
 __all__ = ["MemoryTrafficMode", "PeakMemory", "median_seconds", "synchronize"]
 
@@ -67,14 +67,6 @@ class MemoryTrafficMode(TorchDispatchMode):
         return out
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (returns freed heap memory to the system), or None on other C libraries."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    return getattr(ctypes.CDLL(name), "malloc_trim", None)
-
-
 class PeakMemory:
     """Peak memory a block adds to the process: on CUDA ``torch.cuda.max_memory_allocated`` above what was
     allocated before; on Linux the peak resident set size (``VmHWM``, reset through ``/proc/self/clear_refs``) above
@@ -111,9 +103,7 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats(self.device)
             self._before = torch.cuda.memory_allocated(self.device)
         elif self._cpu_supported():
-            trim = _malloc_trim()
-            if trim is not None:
-                trim(0)
+            trim_freed_memory()
             self.CLEAR_REFS.write_text("5")  # resets VmHWM to the current resident size
             self._before = self._status_kib("VmRSS") * 1024
         return self

@@ -1,12 +1,13 @@
-"""The bundles' speed switches (``amp`` with ``amp_dtype``, ``channels_last``, ``compile``, MILDNet's
-``gradient_checkpointing``): wired into every bundle's engines, inferers and network, and a real CPU training and
-inference through ``monai.bundle`` with them on."""
+"""The bundles' speed switches (``amp`` with ``amp_dtype``, ``channels_last``, ``compile``, ``reuse_freed_memory``,
+MILDNet's ``gradient_checkpointing``): wired into every bundle's engines, inferers, network and ``initialize``, and a
+real CPU training and inference through ``monai.bundle`` with them on."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,10 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from custom_networks.inferers import AutocastInferer
 
+from ..subprocesses import BLOCK_PAGES, SECOND_BLOCK_FAULTS, run_script
 from .conftest import CASES, CASES_2D, BundleCase, infer_other_sizes, prepare_and_train
 
-SWITCHES = ["amp_dtype", "channels_last", "compile"]
+SWITCHES = ["amp_dtype", "channels_last", "compile", "reuse_freed_memory"]
 FAST = {"amp": True, "amp_dtype": "bfloat16", "channels_last": True}
 CHANNELS_LAST_BY_DEFAULT = ("rescrnet_", "multiresunet", "mildnet3d_")
 
@@ -43,8 +45,8 @@ def _engines(config: str) -> dict[str, str]:
 @pytest.mark.parametrize("config", ["train.json", "inference.json"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_switches_default_right_after_amp(case, config):
-    """All off, but channels-last on where the CPU benchmark measured it faster in training and inference (the
-    Res-CR-Net, MultiResUNet and 3-D MILDNet bundles, docs/performance.md)."""
+    """All off but ``reuse_freed_memory``, and channels-last on where the CPU benchmark measured it faster in training
+    and inference (the Res-CR-Net, MultiResUNet and 3-D MILDNet bundles, docs/performance.md)."""
     keys = list(json.loads((case.root / "configs" / config).read_text()))
     mildnet = case.name.startswith("mildnet")
     names = SWITCHES + (["gradient_checkpointing"] if mildnet else [])
@@ -53,7 +55,7 @@ def test_switches_default_right_after_amp(case, config):
     parser = _parser(case, config)
     assert parser["amp"] == "$torch.cuda.is_available()"
     channels_last = case.name.startswith(CHANNELS_LAST_BY_DEFAULT)
-    assert [parser[k] for k in names] == ["float16", channels_last, False] + [False] * mildnet
+    assert [parser[k] for k in names] == ["float16", channels_last, False, True] + [False] * mildnet
     network = parser.get_parsed_content("network", instantiate=True)
     assert getattr(network, "_channels_last_inputs", False) == channels_last
     assert ("gradient_checkpointing" in parser["network_def"]) == mildnet
@@ -102,6 +104,41 @@ def test_multi_gpu_network_takes_the_channels_last_switch(case):
     train = json.loads((case.root / "configs/train.json").read_text())
     multi = json.loads((case.root / "configs/multi_gpu_train.json").read_text())
     assert multi["network"]["module"] == train["network"]
+
+
+REUSE_CALL = "$custom_networks.allocator.reuse_freed_memory(@reuse_freed_memory)"
+
+# A config's "initialize" run in a fresh interpreter, then the page faults of a 64 MiB block freed and allocated again
+# (as in tests/test_allocator.py): none where the config made the process keep freed memory.
+INITIALIZE_THEN_REALLOCATE = (
+    SECOND_BLOCK_FAULTS
+    + """
+import sys
+from monai.bundle import ConfigParser
+parser = ConfigParser()
+parser.read_config(sys.argv[1:-1])
+parser.update({"reuse_freed_memory": sys.argv[-1] == "True"})
+parser.get_parsed_content("initialize")
+print(faults_of_second_block())
+"""
+)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_every_config_initializes_the_memory_reuse_first(case):
+    """train.json, inference.json and the configs that replace train.json's ``initialize`` (evaluate.json,
+    multi_gpu_train.json) switch glibc's reuse before anything else allocates."""
+    for config in ("train.json", "inference.json", "evaluate.json", "multi_gpu_train.json"):
+        assert json.loads((case.root / "configs" / config).read_text())["initialize"][0] == REUSE_CALL, config
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc and Linux's page-fault counts")
+@pytest.mark.parametrize("reuse", [True, False])
+@pytest.mark.parametrize("configs", [["train.json", "evaluate.json"], ["inference.json"]], ids="+".join)
+def test_initialize_reuses_freed_memory_as_switched(configs, reuse):
+    case = next(c for c in CASES_2D if c.name == "mildnet_dsb2018_nuclei")
+    faults = int(run_script("-c", INITIALIZE_THEN_REALLOCATE, *case.config(*configs), str(reuse)).stdout.split()[-1])
+    assert (faults < 0.05 * BLOCK_PAGES) if reuse else (faults > 0.9 * BLOCK_PAGES), faults
 
 
 def _scalars(log_dir: Path) -> dict[str, list[float]]:

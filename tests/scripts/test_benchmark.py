@@ -64,6 +64,10 @@ def test_quick_benchmark(tmp_path):
             baseline["train_s"] / variants["channels-last"]["train_s"]
         )
         assert ("gradient checkpointing" in variants) == network.startswith("MILDNet")
+        # the process-wide allocator variants come last in the network's rows, against the same baseline
+        assert list(variants)[-2:] == ["freed memory reused", "channels-last + freed memory reused"]
+        reused = variants["channels-last + freed memory reused"]
+        assert reused["infer_speedup"] == pytest.approx(baseline["infer_s"] / reused["infer_s"])
     pipeline = [row for row in report["results"] if row["section"] == "data_pipeline"]
     assert {row["bundle"] for row in pipeline} == {
         path.stem for path in (ROOT / "tests" / "bundles" / "cases").glob("*.json") if "3d_" not in path.stem

@@ -1,0 +1,42 @@
+"""reuse_freed_memory: a large block freed and allocated again costs no new page faults while it is on, and costs
+them again once glibc's defaults are back. Each case runs in a fresh interpreter: the setting is process-wide."""
+
+import json
+import sys
+
+import pytest
+
+from .subprocesses import BLOCK_PAGES, SECOND_BLOCK_FAULTS, run_script
+
+PAGE_FAULTS = (
+    SECOND_BLOCK_FAULTS
+    + """
+import json
+from custom_networks.allocator import reuse_freed_memory
+
+default = faults_of_second_block()
+applied = reuse_freed_memory()
+kept = faults_of_second_block()
+restored = reuse_freed_memory(False)
+after_restore = faults_of_second_block()
+print(json.dumps(dict(default=default, applied=applied, kept=kept, restored=restored, after_restore=after_restore)))
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def faults() -> dict:
+    return json.loads(run_script("-c", PAGE_FAULTS).stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc and Linux's page-fault counts")
+def test_freed_block_is_reused_without_page_faults(faults):
+    assert faults["applied"] is True
+    assert faults["default"] > 0.9 * BLOCK_PAGES  # glibc unmapped the block; the kernel faults every page in anew
+    assert faults["kept"] < 0.05 * BLOCK_PAGES
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc and Linux's page-fault counts")
+def test_disabling_hands_memory_back(faults):
+    assert faults["restored"] is True
+    assert faults["after_restore"] > 0.9 * BLOCK_PAGES
