@@ -3,9 +3,9 @@
 PyTorch takes every CPU tensor from the C library's ``malloc``. glibc serves the large blocks a network's activations
 need (above its mmap threshold, at most 32 MiB) with fresh ``mmap``-ed pages and unmaps them again on ``free``, and
 hands freed memory at the top of its heap back to the system. Every training step then asks the kernel for all its
-activations anew, and the kernel zero-fills them page by page on first touch: on the development machine that made
-the memory-bound operators (BatchNorm, ReLU, sums, concatenation) several times slower and MultiResUNet's 2-D training
-step 1.6× slower (``docs/performance.md``). :func:`reuse_freed_memory` makes glibc keep freed memory in the process
+activations anew, and the kernel zero-fills them page by page on first touch: on the development machine the
+memory-bound operators (BatchNorm, ReLU, sums, concatenation) paid for it most, and MultiResUNet's 2-D training step
+took 1.74× as long (``docs/performance.md``). :func:`reuse_freed_memory` makes glibc keep freed memory in the process
 and hand it out again, as the jemalloc and tcmalloc allocators that PyTorch's CPU tuning guides recommend do.
 """
 
@@ -43,8 +43,8 @@ def reuse_freed_memory(enabled: bool = True) -> bool:
     Process-wide, including data-loader workers started afterwards.
 
     With ``enabled=False`` glibc's default limits are set again and the kept memory is handed back
-    (``malloc_trim``); glibc's dynamic mmap threshold, which grows with the blocks freed, stays fixed at 128 KiB
-    once any limit has been set.
+    (``malloc_trim``); glibc's dynamic mmap threshold, which grows with the blocks freed, stops adapting once any
+    limit has been set, so the defaults are not restored exactly.
 
     Args:
         enabled: keep freed memory (True) or restore glibc's defaults (False).
