@@ -15,7 +15,7 @@ import ctypes
 import ctypes.util
 import functools
 
-__all__ = ["reuse_freed_memory", "trim_freed_memory"]
+__all__ = ["restore_default_allocation", "reuse_freed_memory", "trim_freed_memory"]
 
 # mallopt parameters and glibc's defaults (malloc.h, mallopt(3))
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
@@ -40,26 +40,29 @@ def reuse_freed_memory(enabled: bool = True) -> bool:
     -1), so the activations of one training step or sliding window reuse the pages of the previous one. The cost is
     memory: the process keeps its peak resident size until it ends, and the heap's fragmentation can raise that peak
     (the benchmark reports both). It speeds up the CPU; on a GPU only the host-side work (data loading) is affected.
-    Process-wide, including data-loader workers started afterwards.
-
-    With ``enabled=False`` glibc's default limits are set again and the kept memory is handed back
-    (``malloc_trim``); glibc's dynamic mmap threshold, which grows with the blocks freed, stops adapting once any
-    limit has been set, so the defaults are not restored exactly.
+    Process-wide, including data-loader workers started afterwards; :func:`restore_default_allocation` undoes it.
 
     Args:
-        enabled: keep freed memory (True) or restore glibc's defaults (False).
+        enabled: apply the settings; with False glibc is left as it is (the bundles' switch).
 
     Returns:
-        whether the settings were applied: False where the C library is not glibc, which is then left as it is.
+        whether the settings were applied: False if not ``enabled`` or where the C library is not glibc.
     """
+    libc = _glibc() if enabled else None
+    if libc is None:
+        return False
+    return bool(libc.mallopt(_M_MMAP_MAX, 0) and libc.mallopt(_M_TRIM_THRESHOLD, _NEVER_TRIM))
+
+
+def restore_default_allocation() -> bool:
+    """Set glibc's default limits again and hand the kept memory back (``malloc_trim``), after
+    :func:`reuse_freed_memory`. Not exact: glibc's dynamic mmap threshold, which grows with the blocks freed, stops
+    adapting once any limit has been set. False where the C library is not glibc."""
     libc = _glibc()
     if libc is None:
         return False
-    mmap_max, trim_threshold = (0, _NEVER_TRIM) if enabled else (_DEFAULT_MMAP_MAX, _DEFAULT_TRIM_THRESHOLD)
-    applied = libc.mallopt(_M_MMAP_MAX, mmap_max) and libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
-    if not enabled:
-        trim_freed_memory()
-    return bool(applied)
+    applied = libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX) and libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+    return bool(applied) and trim_freed_memory()
 
 
 def trim_freed_memory() -> bool:

@@ -109,7 +109,7 @@ from network_table import CONFIGS, Config, build
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from custom_networks.allocator import reuse_freed_memory
+from custom_networks.allocator import restore_default_allocation, reuse_freed_memory
 from custom_networks.blocks.convlstm import ConvLSTM
 from custom_networks.data import prepare, synthesize
 from custom_networks.nets import MILDNet, to_channels_last
@@ -602,7 +602,7 @@ def optimisations(run: Run) -> list[Row]:
     """For each network: training-step and inference time and peak memory of each optimisation the bundles can
     switch on, and their ratios to the fp32 baseline of the same run.
 
-    glibc's reuse of freed memory is process-wide and not fully undone (``reuse_freed_memory(False)`` leaves glibc's
+    glibc's reuse of freed memory is process-wide and not fully undone (``restore_default_allocation`` leaves glibc's
     mmap threshold fixed), so its variants run after every other variant of every network, and the rows are then put
     back in network order."""
     planned = [
@@ -637,7 +637,7 @@ def optimisations(run: Run) -> list[Row]:
             row["train_peak_ratio"] = row["train_peak_mib"] / baseline["train_peak_mib"]
         rows[index] = {"section": "optimisations", **row}
         del net, timer
-    reuse_freed_memory(False)
+    restore_default_allocation()
     return [rows[index] for index in sorted(rows)]
 
 
@@ -842,7 +842,7 @@ def sliding_window_3d(run: Run) -> list[Row]:
             del parser
             if device.type == "cuda":
                 torch.cuda.empty_cache()
-    reuse_freed_memory(False)
+    restore_default_allocation()
     reference = next(row["sw_seconds"] for row in rows if row["network"] == SEGRESNET)
     for row in rows:
         row["sw_vs_segresnet"] = row["sw_seconds"] / reference
