@@ -10,41 +10,14 @@ are those of the 3-D bundles.
 """
 
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import fire
 from torch import nn
 
 from custom_networks import blocks
-from custom_networks.nets import MILDNet, MSUNet, MultiResUNet, ResCRNet, ResidualUNet, UNet, count_parameters
+from custom_networks.nets import count_parameters
+from custom_networks.nets.registry import NETWORKS, Configuration, NetworkSpec
 
-
-class Config(NamedTuple):
-    """One network in one paper configuration."""
-
-    network: type[nn.Module]
-    paper: str
-    spatial_dims: int
-    in_channels: int
-    out_channels: int
-    features: tuple[int, ...] | None = None  # None: the constructor's default (the paper's widths)
-
-
-MILDNET = "Gudhe et al., Sci. Rep. 2021"
-MULTIRES = "Ibtehaz & Rahman, Neural Netw. 2020"
-CONFIGS = [
-    Config(MILDNet, MILDNET, 2, 3, 1),
-    Config(MILDNet, MILDNET, 3, 4, 3),
-    Config(MILDNet, MILDNET, 3, 4, 3, (16, 32, 64, 128, 256)),  # bundle mildnet3d_brats_mri
-    Config(MultiResUNet, MULTIRES, 2, 3, 1),
-    Config(MultiResUNet, MULTIRES, 3, 4, 1),
-    Config(MultiResUNet, MULTIRES, 3, 4, 3),  # bundle multiresunet3d_brats_mri
-    Config(MSUNet, "Kurian, Lohan et al.", 2, 3, 2),
-    Config(ResCRNet, "Abdallah et al., Mach. Learn.: Sci. Technol. 2020", 2, 3, 4),
-    Config(UNet, f"Ronneberger et al., MICCAI 2015 (baseline of {MULTIRES})", 2, 1, 1),
-    Config(ResidualUNet, f"baseline of {MILDNET}", 2, 1, 1),
-]
-TWO_D_ONLY = (ResCRNet,)  # no spatial_dims argument
 HEADER = [
     "Network",
     "Paper",
@@ -57,30 +30,29 @@ HEADER = [
 ]
 
 
-def build(config: Config, **options: Any) -> nn.Module:
-    """The network of ``config``, freshly initialized; ``options`` are further constructor arguments."""
-    channels = (config.in_channels, config.out_channels)
-    if config.network in TWO_D_ONLY:
-        return config.network(*channels, **options)
-    widths = {} if config.features is None else {"features": config.features}
-    return config.network(config.spatial_dims, *channels, **widths, **options)
-
-
 def block_names(net: nn.Module) -> str:
     """Names of the ``custom_networks.blocks`` classes instantiated in ``net``, or "—" for none."""
     found = [name for name in blocks.__all__ if any(isinstance(m, getattr(blocks, name)) for m in net.modules())]
     return ", ".join(found) or "—"
 
 
-def row(config: Config) -> list[str]:
+def paper_cell(spec: NetworkSpec) -> str:
+    """The network's paper and the papers that compare against it."""
+    compared = "; ".join(NETWORKS[name].paper for name in spec.baseline_of)
+    if not compared:
+        return spec.paper
+    return f"{spec.paper} (baseline of {compared})" if spec.paper else f"baseline of {compared}"
+
+
+def row(spec: NetworkSpec, config: Configuration) -> list[str]:
     """Build the network and return its table cells."""
-    net = build(config)
+    net = spec.build(config)
     trainable, total = count_parameters(net)
     return [
-        config.network.__name__,
-        config.paper,
+        spec.network.__name__,
+        paper_cell(spec),
         block_names(net),
-        "2-D" if config.network in TWO_D_ONLY else "2-D, 3-D",
+        ", ".join(f"{dims}-D" for dims in spec.spatial_dims),
         f"{config.spatial_dims}-D, {config.in_channels} → {config.out_channels}"
         + ("" if config.features is None else f", features {config.features[0]}…{config.features[-1]}"),
         str(getattr(net, "multiple", 1)),  # ResCRNet has none: it takes any size
@@ -91,7 +63,7 @@ def row(config: Config) -> list[str]:
 
 def table() -> str:
     """The Markdown table of all configurations."""
-    lines = [HEADER, ["---"] * len(HEADER), *(row(config) for config in CONFIGS)]
+    lines = [HEADER, ["---"] * len(HEADER), *(row(spec, config) for spec in NETWORKS.values() for config in spec.configurations)]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines) + "\n"
 
 

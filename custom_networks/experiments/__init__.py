@@ -10,7 +10,7 @@ Command lines: ``scripts/cross_validate.py`` and ``scripts/visualize.py``. Not i
 """
 
 from .cross_validation import cross_validate, plan_runs
-from .networks import NETWORKS, NetworkSpec, network_def
+from .networks import network_def
 from .runs import Run, RunError
 from .saliency import DecoderSaliency, decoder_layers
 from .statistics import SUMMARY_METRICS, read_results, summarize
@@ -18,10 +18,8 @@ from .training_curves import epoch_curves
 from .visualization import visualize
 
 __all__ = [
-    "NETWORKS",
     "SUMMARY_METRICS",
     "DecoderSaliency",
-    "NetworkSpec",
     "Run",
     "RunError",
     "cross_validate",

@@ -20,6 +20,7 @@ from typing import Any
 from monai.bundle import ConfigParser
 
 from custom_networks.data import datalist_split
+from custom_networks.nets.registry import baselines
 
 from .networks import bundle_network, network_def
 from .plots import plot_boxplot, plot_training_curves
@@ -32,7 +33,7 @@ __all__ = ["BASELINES", "BUNDLES", "as_list", "cross_validate", "plan_runs", "re
 logger = logging.getLogger(__name__)
 
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
-BASELINES = ("unet", "residualunet", "multiresunet", "unetplusplus")  # the MILDNet paper's
+BASELINES = tuple(baselines("mildnet"))  # the MILDNet paper's
 RUN_KEYS = ("bundle_root", "dataset_dir", "fold", "network_def", "output_dir", "resume")  # set per run
 
 
@@ -148,7 +149,7 @@ def cross_validate(
     Args:
         bundle: a bundle folder, or the name of one in this repository's ``bundles/``.
         dataset_dir: the prepared dataset (``scripts/prepare_data.py``).
-        networks: short names (:data:`~custom_networks.experiments.networks.NETWORKS`), ``"a,b"`` or a list;
+        networks: short names (:data:`~custom_networks.nets.registry.NETWORKS`), ``"a,b"`` or a list;
             default: the bundle's own network and the MILDNet paper's baselines.
         folds: validation folds, ``"0,1"``, one or a list.
         epochs: ``max_epochs`` of every run (default: the bundle's).

@@ -1,55 +1,21 @@
-"""The networks a comparison can train, by short name, and the ``network_def`` that swaps one into a bundle."""
+"""The ``network_def`` that swaps a network of :data:`~custom_networks.nets.registry.NETWORKS` into a bundle."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from monai.bundle import ConfigParser
 
-__all__ = ["NETWORKS", "NetworkSpec", "bundle_network", "network_def", "network_name"]
+from custom_networks.nets.registry import NETWORKS, network_name
 
-
-@dataclass(frozen=True)
-class NetworkSpec:
-    """How a network class of :mod:`custom_networks.nets` is swapped into a bundle and where its decoder is.
-
-    Args:
-        target: import path, the ``_target_`` of a ``network_def``.
-        decoder: regular expression that the names (``named_modules``) of its decoder layers match in full.
-        unet_features: takes U-Net-style ``features`` (filters per level, outermost first, bottleneck last).
-        spatial_dims: takes ``spatial_dims`` (Res-CR-Net is 2-D only and does not).
-    """
-
-    target: str
-    decoder: str
-    unet_features: bool = False
-    spatial_dims: bool = True
-
-
-NETWORKS: dict[str, NetworkSpec] = {
-    "mildnet": NetworkSpec("custom_networks.nets.MILDNet", r"decoder\.\d+", unet_features=True),
-    "unet": NetworkSpec("custom_networks.nets.UNet", r"decoder\.\d+", unet_features=True),
-    "residualunet": NetworkSpec("custom_networks.nets.ResidualUNet", r"decoder\.\d+", unet_features=True),
-    "multiresunet": NetworkSpec("custom_networks.nets.MultiResUNet", r"decoders\.\d+", unet_features=True),
-    # every nested node of UNet++ decodes: they all feed the full-resolution output
-    "unetplusplus": NetworkSpec("custom_networks.nets.UNetPlusPlus", r"net\.upcat_\d_\d"),
-    "msunet": NetworkSpec("custom_networks.nets.MSUNet", r"ups\.\d+"),
-    # no encoder-decoder: every block keeps the input's size, so all of them count
-    "rescrnet": NetworkSpec("custom_networks.nets.ResCRNet", r"conv_blocks\.\d+|head", spatial_dims=False),
-}
-
-
-def network_name(target: str) -> str | None:
-    """Short name of the network whose import path is ``target``, or None."""
-    return next((name for name, spec in NETWORKS.items() if spec.target == target), None)
+__all__ = ["bundle_network", "network_def"]
 
 
 def bundle_network(parser: ConfigParser) -> str:
     """Short name of the bundle's own network (``network_def`` of its config).
 
     Raises:
-        ValueError: the bundle's network is not one of :data:`NETWORKS`.
+        ValueError: the bundle's network is not one of :data:`~custom_networks.nets.registry.NETWORKS`.
     """
     target = parser.get("network_def")["_target_"]
     name = network_name(target)
@@ -77,11 +43,12 @@ def network_def(name: str, parser: ConfigParser) -> dict[str, Any] | None:
         return None
     spec = NETWORKS[name]
     spatial_dims = parser.get_parsed_content("network_def#spatial_dims") if "network_def#spatial_dims" in parser else 2
+    if spatial_dims not in spec.spatial_dims:
+        supported = " and ".join(f"{dims}-D" for dims in spec.spatial_dims)
+        raise ValueError(f"{name} is {supported} only; the bundle is {spatial_dims}-D.")
     override: dict[str, Any] = {"_target_": spec.target}
-    if spec.spatial_dims:
+    if spec.takes_spatial_dims:
         override["spatial_dims"] = spatial_dims
-    elif spatial_dims != 2:
-        raise ValueError(f"{name} is 2-D only; the bundle is {spatial_dims}-D.")
     override["in_channels"] = parser.get_parsed_content("network_def#in_channels")
     override["out_channels"] = parser.get_parsed_content("network_def#out_channels")
     if spec.unet_features and NETWORKS[own].unet_features and parser.get("network_def").get("features") == "@features":

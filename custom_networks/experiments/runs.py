@@ -47,7 +47,7 @@ class Run:
     Args:
         bundle_dir: the bundle folder (``configs/train.json``, ``configs/evaluate.json``).
         dataset_dir: the prepared dataset (``datalist.json``).
-        network: short name of the network (see :data:`~custom_networks.experiments.networks.NETWORKS`).
+        network: short name of the network (see :data:`~custom_networks.nets.registry.NETWORKS`).
         fold: the validation fold.
         root: the run's folder.
         overrides: config overrides of every command: ``fold``, ``network_def`` unless the network is the bundle's

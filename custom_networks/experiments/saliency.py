@@ -19,12 +19,11 @@ How, and why with these MONAI tools:
   input's size and min-max scaled to [0, 1], so that every layer weighs the same in the average ([choice]: the paper
   does not say how the maps are scaled; raw gradient magnitudes differ by orders of magnitude between levels).
 
-The decoder layers are those named by :data:`~custom_networks.experiments.networks.NETWORKS` (``decoder``).
+The decoder layers are those named by :data:`~custom_networks.nets.registry.NETWORKS` (``decoder``).
 """
 
 from __future__ import annotations
 
-import pydoc
 import re
 from collections.abc import Sequence
 
@@ -34,22 +33,22 @@ from monai.utils import convert_to_tensor
 from monai.visualize import ModelWithHooks, default_upsampler
 from torch import nn
 
-from .networks import NETWORKS
+from custom_networks.nets.registry import NETWORKS, network_name
 
 __all__ = ["DecoderSaliency", "decoder_layers"]
 
 
 def decoder_layers(network: nn.Module) -> list[str]:
     """Names (``named_modules``) of the decoder layers of one of the networks of
-    :data:`~custom_networks.experiments.networks.NETWORKS`, in forward order.
+    :data:`~custom_networks.nets.registry.NETWORKS`, in forward order.
 
     Raises:
         ValueError: another network class.
     """
-    spec = next((s for s in NETWORKS.values() if pydoc.locate(s.target) is type(network)), None)
-    if spec is None:
+    name = network_name(type(network))
+    if name is None:
         raise ValueError(f"no decoder layers known for {type(network).__name__}; pass the layer names.")
-    return [name for name, _ in network.named_modules() if re.fullmatch(spec.decoder, name)]
+    return [layer for layer, _ in network.named_modules() if re.fullmatch(NETWORKS[name].decoder, layer)]
 
 
 class _ProbabilityHooks(ModelWithHooks):

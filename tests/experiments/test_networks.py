@@ -9,9 +9,10 @@ import pytest
 import torch
 from monai.bundle import ConfigParser
 
-from custom_networks.experiments import NETWORKS, network_def
+from custom_networks.experiments import network_def
 from custom_networks.experiments.cross_validation import BUNDLES
 from custom_networks.experiments.networks import bundle_network
+from custom_networks.nets.registry import NETWORKS
 
 
 def _parser(bundle: str, **overrides) -> ConfigParser:
