@@ -1,7 +1,7 @@
 """MONAI implementations of MILDNet, MultiResUNet, MS U-Net and Res-CR-Net, with their training components."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
-from . import allocator, blocks, data, engines, handlers, inferers, losses, metrics, nets, transforms  # noqa: E402
+from custom_networks import allocator, blocks, data, engines, handlers, inferers, losses, metrics, nets, transforms  # noqa: E402
 
 __all__ = ["allocator", "blocks", "data", "engines", "handlers", "inferers", "losses", "metrics", "nets", "transforms"]

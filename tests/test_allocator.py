@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .subprocesses import BLOCK_PAGES, SECOND_BLOCK_FAULTS, run_script
+from tests.subprocesses import BLOCK_PAGES, SECOND_BLOCK_FAULTS, run_script
 
 PAGE_FAULTS = (
     SECOND_BLOCK_FAULTS

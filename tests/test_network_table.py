@@ -2,7 +2,7 @@
 
 import pytest
 
-from .subprocesses import run_script
+from tests.subprocesses import run_script
 
 # (network, configuration cell) -> counts the papers state (trainable and/or Keras total)
 PAPER_COUNTS = {

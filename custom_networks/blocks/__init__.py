@@ -1,12 +1,12 @@
 """Building blocks of the four papers, one paper idea per module."""
 
-from .convlstm import ConvLSTM
-from .mldr import MLDRBlock
-from .mlr import MLRBlock
-from .multires import MultiResBlock
-from .multiscale import MultiScaleDownBlock
-from .rescr import ConvLSTMResBlock, ConvResBlock
-from .respath import ResPath
+from custom_networks.blocks.convlstm import ConvLSTM
+from custom_networks.blocks.mldr import MLDRBlock
+from custom_networks.blocks.mlr import MLRBlock
+from custom_networks.blocks.multires import MultiResBlock
+from custom_networks.blocks.multiscale import MultiScaleDownBlock
+from custom_networks.blocks.rescr import ConvLSTMResBlock, ConvResBlock
+from custom_networks.blocks.respath import ResPath
 
 __all__ = [
     "ConvLSTM",

@@ -11,7 +11,7 @@ from monai.networks.blocks import ADN
 from monai.networks.layers.factories import Conv
 from torch import nn
 
-from .mlr import MultiLevelResidual
+from custom_networks.blocks.mlr import MultiLevelResidual
 
 __all__ = ["FUSIONS", "MLDRBlock", "MLDRLevel", "ParallelDilatedConv"]
 

@@ -5,21 +5,12 @@ segmentation", Neural Networks 121, 2020. https://doi.org/10.1016/j.neunet.2019.
 """
 
 import torch
-from monai.networks.layers.factories import Act, Conv, Norm
+from monai.networks.layers.factories import Act, Conv
 from torch import nn
 
-__all__ = ["ConvBN", "MultiResBlock", "keras_batch_norm"]
+from custom_networks.blocks.keras_norm import keras_batch_norm
 
-
-def keras_batch_norm(spatial_dims: int, channels: int, affine: bool = True) -> nn.Module:
-    """BatchNorm with the Keras defaults of the reference code (Keras momentum 0.99 = PyTorch 0.01, eps 1e-3).
-
-    Args:
-        spatial_dims: number of spatial dimensions.
-        channels: number of normalised channels.
-        affine: learn a scale (gamma) and a shift (beta).
-    """
-    return Norm[Norm.BATCH, spatial_dims](channels, eps=1e-3, momentum=0.01, affine=affine)
+__all__ = ["ConvBN", "MultiResBlock"]
 
 
 class ConvBN(nn.Module):

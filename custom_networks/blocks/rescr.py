@@ -9,12 +9,12 @@ import torch.nn as nn
 from monai.networks.blocks import ADN, Convolution
 from monai.networks.layers.factories import Conv, Dropout
 
-from .convlstm import ConvLSTM
+from custom_networks.blocks.convlstm import ConvLSTM
+from custom_networks.blocks.keras_norm import KERAS_BATCH_NORM
 
 __all__ = ["AtrousBranch", "ConvLSTMResBlock", "ConvResBlock", "SeparableConv2d"]
 
 LEAKY_RELU = ("leakyrelu", {"negative_slope": 0.1})
-KERAS_BATCH_NORM = ("batch", {"momentum": 0.01, "eps": 1e-3})
 
 
 class SeparableConv2d(nn.Sequential):

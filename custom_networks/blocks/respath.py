@@ -8,7 +8,8 @@ import torch
 from monai.networks.layers.factories import Act
 from torch import nn
 
-from .multires import ConvBN, keras_batch_norm
+from custom_networks.blocks.keras_norm import keras_batch_norm
+from custom_networks.blocks.multires import ConvBN
 
 __all__ = ["ResPath", "ResPathUnit"]
 

@@ -8,11 +8,17 @@ Command line: ``python scripts/prepare_data.py <dataset> --src RAW_DIR --dst DAT
 Labels are written as class indices (0 = background, 1 = foreground, … ; BraTS keeps 0/1/2/4).
 """
 
-from .errors import DataPreparationError
-from .loading import datalist_split, inference_items, readable_items, volume_items, volume_name_formatter
-from .pipeline import DATASETS, prepare
-from .summary import Summary
-from .synthetic import GENERATORS, SYNTHETIC_CLASS_NAMES, SYNTHETIC_PALETTE, synthesize
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.loading import (
+    datalist_split,
+    inference_items,
+    readable_items,
+    volume_items,
+    volume_name_formatter,
+)
+from custom_networks.data.pipeline import DATASETS, prepare
+from custom_networks.data.summary import Summary
+from custom_networks.data.synthetic import GENERATORS, SYNTHETIC_CLASS_NAMES, SYNTHETIC_PALETTE, synthesize
 
 __all__ = [
     "DATASETS",

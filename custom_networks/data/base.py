@@ -11,10 +11,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import DataPreparationError
-from .files import IMAGE_SUFFIXES, index_by_key, list_files, locate, pair_by_key, require_dirs, stem
-from .images import fit_channels, read_image, write_image, write_label
-from .labels import binary_mask, check_same_size, class_pixels, instance_foreground
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.files import (
+    RAW_IMAGE_SUFFIXES,
+    index_by_key,
+    list_files,
+    locate,
+    pair_by_key,
+    require_dirs,
+    stem,
+)
+from custom_networks.data.images import fit_channels, read_image, write_image, write_label
+from custom_networks.data.labels import binary_mask, check_same_size, class_pixels, instance_foreground
 
 __all__ = [
     "BinaryMaskConverter",
@@ -153,8 +161,8 @@ def paired_samples(
     label_dir: Path,
     *,
     label_suffix: str = "",
-    image_suffixes: Iterable[str] = IMAGE_SUFFIXES,
-    label_suffixes: Iterable[str] = IMAGE_SUFFIXES,
+    image_suffixes: Iterable[str] = RAW_IMAGE_SUFFIXES,
+    label_suffixes: Iterable[str] = RAW_IMAGE_SUFFIXES,
     prefix: str = "",
     group: str | None = None,
     extra: Mapping[str, str | int] | None = None,

@@ -20,11 +20,11 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from .base import Converted, Converter, Sample, paired_samples
-from .errors import DataPreparationError
-from .files import is_visible, list_files, locate, natural_key, require_dirs, stem
-from .images import read_nifti
-from .labels import check_same_size, check_values, class_pixels
+from custom_networks.data.base import Converted, Converter, Sample, paired_samples
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.files import is_visible, list_files, locate, natural_key, require_dirs, stem
+from custom_networks.data.images import read_nifti
+from custom_networks.data.labels import check_same_size, check_values, class_pixels
 
 __all__ = ["BRATS_LABELS", "DECATHLON_TO_BRATS", "MODALITIES", "Brats"]
 

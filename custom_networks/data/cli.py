@@ -17,9 +17,9 @@ from typing import Any
 
 import fire
 
-from .errors import DataPreparationError
-from .pipeline import DATASETS, option_names, prepare
-from .synthetic import synthesize
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.pipeline import DATASETS, option_names, prepare
+from custom_networks.data.synthetic import synthesize
 
 __all__ = ["main"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import BinaryMaskConverter, Sample, paired_samples
-from .files import locate
+from custom_networks.data.base import BinaryMaskConverter, Sample, paired_samples
+from custom_networks.data.files import locate
 
 __all__ = ["CvcClinicDb"]
 

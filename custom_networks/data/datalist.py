@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .base import Converted, Converter, Sample
-from .errors import DataPreparationError
-from .splits import TEST
+from custom_networks.data.base import Converted, Converter, Sample
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.splits import TEST
 
 __all__ = ["DATALIST", "build_datalist", "write_json"]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import BinaryMaskConverter, Sample
-from .errors import DataPreparationError
-from .files import list_dirs, list_files, locate
-from .labels import union_of_masks
+from custom_networks.data.base import BinaryMaskConverter, Sample
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.files import list_dirs, list_files, locate
+from custom_networks.data.labels import union_of_masks
 
 __all__ = ["Dsb2018"]
 

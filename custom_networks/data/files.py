@@ -6,10 +6,10 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .errors import DataPreparationError
+from custom_networks.data.errors import DataPreparationError
 
 __all__ = [
-    "IMAGE_SUFFIXES",
+    "RAW_IMAGE_SUFFIXES",
     "TIFF_SUFFIXES",
     "index_by_key",
     "is_visible",
@@ -23,7 +23,8 @@ __all__ = [
 ]
 
 TIFF_SUFFIXES = (".tif", ".tiff", ".svs")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", *TIFF_SUFFIXES)
+# the 2-D image files (and whole-slide TIFFs) of the raw releases that preparation reads
+RAW_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", *TIFF_SUFFIXES)
 _IGNORED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
 
 

@@ -7,9 +7,9 @@ import dataclasses
 import re
 from pathlib import Path
 
-from .base import InstanceLabelConverter, Sample, paired_samples
-from .errors import DataPreparationError
-from .files import list_files, locate
+from custom_networks.data.base import InstanceLabelConverter, Sample, paired_samples
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.files import list_files, locate
 
 __all__ = ["Glas2015"]
 

@@ -15,8 +15,8 @@ import numpy as np
 import tifffile
 from PIL import Image, ImageSequence
 
-from .errors import DataPreparationError
-from .files import TIFF_SUFFIXES
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.files import TIFF_SUFFIXES
 
 __all__ = [
     "COPYABLE_SUFFIXES",

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import BinaryMaskConverter, Converted, Sample, paired_samples
-from .errors import DataPreparationError
-from .files import locate, require_dirs
-from .images import read_stack
-from .labels import binary_mask
+from custom_networks.data.base import BinaryMaskConverter, Converted, Sample, paired_samples
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.files import locate, require_dirs
+from custom_networks.data.images import read_stack
+from custom_networks.data.labels import binary_mask
 
 __all__ = ["Isbi2012"]
 

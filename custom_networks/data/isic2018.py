@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import BinaryMaskConverter, Sample, folder_pair_samples
+from custom_networks.data.base import BinaryMaskConverter, Sample, folder_pair_samples
 
 __all__ = ["Isic2018"]
 

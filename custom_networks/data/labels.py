@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataPreparationError
-from .images import read_image
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.images import read_image
 
 __all__ = [
     "binary_mask",

@@ -13,11 +13,11 @@ from monai.data import load_decathlon_datalist
 from monai.data.folder_layout import default_name_formatter
 from monai.transforms import Compose
 
-from ..transforms.input_checks import CheckInputd, InputFileError, input_error
-from .datalist import DATALIST
+from custom_networks.data.datalist import DATALIST
+from custom_networks.transforms.input_checks import CheckInputd, InputFileError, input_error
 
 __all__ = [
-    "IMAGE_SUFFIXES",
+    "INFERENCE_IMAGE_SUFFIXES",
     "VOLUME_SUFFIXES",
     "datalist_split",
     "inference_items",
@@ -27,7 +27,8 @@ __all__ = [
 ]
 
 VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", *VOLUME_SUFFIXES)
+# the files inference reads from a plain folder: 2-D images and volumes
+INFERENCE_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", *VOLUME_SUFFIXES)
 SPLITS = ("training", "validation", "testing")
 SKIPPED_INPUTS = "skipped_inputs.csv"
 
@@ -98,9 +99,9 @@ def inference_items(input_path: str | Path) -> list[dict[str, str]]:
     path = Path(input_path)
     if (given := _prepared_or_file(path)) is not None:
         return given
-    images = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES))
+    images = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(INFERENCE_IMAGE_SUFFIXES))
     if not images:
-        raise FileNotFoundError(f"no image ({', '.join(IMAGE_SUFFIXES)}) in {path}.")
+        raise FileNotFoundError(f"no image ({', '.join(INFERENCE_IMAGE_SUFFIXES)}) in {path}.")
     return [{"image": str(p)} for p in images]
 
 

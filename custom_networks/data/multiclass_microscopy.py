@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import PlanarConverter, Sample, class_table, folder_pair_samples
-from .errors import DataPreparationError
-from .images import read_image
-from .labels import index_mask, palette_mask, parse_palette
+from custom_networks.data.base import PlanarConverter, Sample, class_table, folder_pair_samples
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.images import read_image
+from custom_networks.data.labels import index_mask, palette_mask, parse_palette
 
 __all__ = ["MulticlassMicroscopy"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import InstanceLabelConverter, Sample, paired_samples
-from .errors import DataPreparationError
-from .files import list_dirs, locate
+from custom_networks.data.base import InstanceLabelConverter, Sample, paired_samples
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.files import list_dirs, locate
 
 __all__ = ["Murphy"]
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import DataPreparationError
+from custom_networks.data.errors import DataPreparationError
 
 __all__ = ["check_destination", "staged_output"]
 

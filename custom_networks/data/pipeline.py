@@ -9,22 +9,22 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .base import Converter
-from .brats import Brats
-from .cvc_clinicdb import CvcClinicDb
-from .datalist import DATALIST, build_datalist, write_json
-from .dsb2018 import Dsb2018
-from .errors import DataPreparationError
-from .glas2015 import Glas2015
-from .isbi2012 import Isbi2012
-from .isic2018 import Isic2018
-from .lgg import Lgg
-from .multiclass_microscopy import MulticlassMicroscopy
-from .murphy import Murphy
-from .output import check_destination, staged_output
-from .splits import assign_splits, check_split_options
-from .summary import Summary, summarize
-from .wsi_tiles import WsiTiles
+from custom_networks.data.base import Converter
+from custom_networks.data.brats import Brats
+from custom_networks.data.cvc_clinicdb import CvcClinicDb
+from custom_networks.data.datalist import DATALIST, build_datalist, write_json
+from custom_networks.data.dsb2018 import Dsb2018
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.glas2015 import Glas2015
+from custom_networks.data.isbi2012 import Isbi2012
+from custom_networks.data.isic2018 import Isic2018
+from custom_networks.data.lgg import Lgg
+from custom_networks.data.multiclass_microscopy import MulticlassMicroscopy
+from custom_networks.data.murphy import Murphy
+from custom_networks.data.output import check_destination, staged_output
+from custom_networks.data.splits import assign_splits, check_split_options
+from custom_networks.data.summary import Summary, summarize
+from custom_networks.data.wsi_tiles import WsiTiles
 
 __all__ = ["DATASETS", "SUMMARY", "make_converter", "option_names", "prepare"]
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import DataPreparationError
-from .files import natural_key
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.files import natural_key
 
 __all__ = ["TEST", "assign_splits", "check_split_options"]
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .base import Converted, Sample
-from .splits import TEST
+from custom_networks.data.base import Converted, Sample
+from custom_networks.data.splits import TEST
 
 __all__ = ["Summary", "summarize"]
 

@@ -27,8 +27,8 @@ import tifffile
 from PIL import Image
 from scipy import ndimage
 
-from .errors import DataPreparationError
-from .output import staged_output
+from custom_networks.data.errors import DataPreparationError
+from custom_networks.data.output import staged_output
 
 __all__ = ["GENERATORS", "SYNTHETIC_CLASS_NAMES", "SYNTHETIC_MARKER", "SYNTHETIC_PALETTE", "synthesize"]
 

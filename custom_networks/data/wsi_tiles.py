@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import BinaryMaskConverter, Sample, class_table, folder_pair_samples
-from .files import TIFF_SUFFIXES
-from .images import read_image
-from .labels import index_mask
+from custom_networks.data.base import BinaryMaskConverter, Sample, class_table, folder_pair_samples
+from custom_networks.data.files import TIFF_SUFFIXES
+from custom_networks.data.images import read_image
+from custom_networks.data.labels import index_mask
 
 __all__ = ["WsiTiles"]
 

@@ -9,13 +9,13 @@ Command lines: ``scripts/cross_validate.py`` and ``scripts/visualize.py``. Not i
 (it pulls in matplotlib, scipy and tensorboard, which bundles do not need).
 """
 
-from .cross_validation import cross_validate, plan_runs
-from .networks import network_def
-from .runs import Run, RunError
-from .saliency import DecoderSaliency, decoder_layers
-from .statistics import SUMMARY_METRICS, read_results, summarize
-from .training_curves import epoch_curves
-from .visualization import visualize
+from custom_networks.experiments.cross_validation import cross_validate, plan_runs
+from custom_networks.experiments.networks import network_def
+from custom_networks.experiments.runs import Run, RunError
+from custom_networks.experiments.saliency import DecoderSaliency, decoder_layers
+from custom_networks.experiments.statistics import SUMMARY_METRICS, read_results, summarize
+from custom_networks.experiments.training_curves import epoch_curves
+from custom_networks.experiments.visualization import visualize
 
 __all__ = [
     "SUMMARY_METRICS",

@@ -20,13 +20,12 @@ from monai.transforms import ScaleIntensity
 from monai.visualize import blend_images
 
 from custom_networks.data import datalist_split
+from custom_networks.experiments.cross_validation import as_list
+from custom_networks.experiments.runs import Run
+from custom_networks.experiments.saliency import DecoderSaliency
+from custom_networks.experiments.statistics import read_results
 from custom_networks.transforms import overlay_errors
 from custom_networks.transforms.overlay import class_indices
-
-from .cross_validation import as_list
-from .runs import Run
-from .saliency import DecoderSaliency
-from .statistics import read_results
 
 __all__ = ["RunModel", "visualize"]
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from monai.utils import LossReduction
 from torch.nn.modules.loss import _Loss
 
-from .reduction import reduce_loss
+from custom_networks.losses.reduction import reduce_loss
 
 __all__ = ["BootstrappedWeightedCELoss", "inverse_frequency_weights"]
 

@@ -10,7 +10,7 @@ from monai.networks import one_hot
 from monai.utils import LossReduction
 from torch.nn.modules.loss import _Loss
 
-from .reduction import reduce_loss
+from custom_networks.losses.reduction import reduce_loss
 
 __all__ = ["TanimotoLoss"]
 

@@ -1,16 +1,17 @@
 """Segmentation networks: MILDNet, MultiResUNet, MS U-Net, Res-CR-Net and the U-Net baselines."""
 
-from .memory_format import to_channels_last
-from .mildnet import MILDNet
-from .msunet import MSUNet
-from .multiresunet import MultiResUNet
-from .parameter_count import count_parameters
-from .rescrnet import ResCRNet
-from .unet import ResidualUNet, UNet
-from .unetplusplus import UNetPlusPlus
+from custom_networks.nets.memory_format import is_channels_last, to_channels_last
+from custom_networks.nets.mildnet import MILDNet
+from custom_networks.nets.msunet import MSUNet
+from custom_networks.nets.multiresunet import MultiResUNet
+from custom_networks.nets.parameter_count import count_parameters
+from custom_networks.nets.rescrnet import ResCRNet
+from custom_networks.nets.unet import ResidualUNet, UNet
+from custom_networks.nets.unetplusplus import UNetPlusPlus
 
 __all__ = [
     "count_parameters",
+    "is_channels_last",
     "MILDNet",
     "MSUNet",
     "MultiResUNet",

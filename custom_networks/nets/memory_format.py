@@ -1,11 +1,15 @@
 """Channels-last memory format for a network's convolutions, switched on from a bundle config."""
 
+import weakref
+
 import torch
 from torch import nn
 
-__all__ = ["to_channels_last"]
+__all__ = ["is_channels_last", "to_channels_last"]
 
 _FORMATS = {4: torch.channels_last, 5: torch.channels_last_3d}
+_CONVOLUTIONS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+_converted: weakref.WeakSet[nn.Module] = weakref.WeakSet()  # the networks to_channels_last switched
 
 
 def _channels_last(tensor: torch.Tensor) -> torch.Tensor:
@@ -52,7 +56,7 @@ def _grouped_dilated(module: nn.Module) -> bool:
     So its kernel stays contiguous (a channels-last input alone selects the channels-last kernels) and its input is
     made channels-last only where it computes in float32. ``tests/nets/test_memory_format.py`` checks the gradients.
     """
-    return isinstance(module, nn.modules.conv._ConvNd) and module.groups > 1 and any(d > 1 for d in module.dilation)
+    return isinstance(module, _CONVOLUTIONS) and module.groups > 1 and any(d > 1 for d in module.dilation)
 
 
 def to_channels_last(net: nn.Module, enabled: bool = True) -> nn.Module:
@@ -75,7 +79,7 @@ def to_channels_last(net: nn.Module, enabled: bool = True) -> nn.Module:
     """
     if not enabled:
         return net
-    first = not getattr(net, "_channels_last_inputs", False)
+    first = not is_channels_last(net)
     for module in net.modules():
         exempt = _grouped_dilated(module)
         if exempt and first:
@@ -85,5 +89,14 @@ def to_channels_last(net: nn.Module, enabled: bool = True) -> nn.Module:
                 param.data = _channels_last(param.data)
     if first and not _grouped_dilated(net):
         net.register_forward_pre_hook(_inputs_channels_last)
-        net._channels_last_inputs = True
+    _converted.add(net)
     return net
+
+
+def is_channels_last(net: nn.Module) -> bool:
+    """Whether :func:`to_channels_last` switched ``net`` (``enabled=True``) to the channels-last format.
+
+    The record is kept here, not on the module: a copy of a switched network (``copy.deepcopy``, pickling) keeps its
+    kernels' layout and its hooks but is not recorded, and switching the copy adds its hooks again (no-ops).
+    """
+    return net in _converted

@@ -8,8 +8,9 @@ import torch
 import torch.nn as nn
 from monai.networks.blocks import Convolution
 
-from ..blocks.rescr import KERAS_BATCH_NORM, LEAKY_RELU, ConvLSTMResBlock, ConvResBlock
-from .input_checks import check_input
+from custom_networks.blocks.keras_norm import KERAS_BATCH_NORM
+from custom_networks.blocks.rescr import LEAKY_RELU, ConvLSTMResBlock, ConvResBlock
+from custom_networks.nets.input_checks import check_input
 
 __all__ = ["ResCRNet"]
 

@@ -1,11 +1,16 @@
 """MONAI transforms the papers need and MONAI lacks: weight maps, joint albumentations augmentation, BraTS labels
 from region channels, checks of input files."""
 
-from .augmentation import Albumentationsd, mildnet_augmentation
-from .brats import BratsRegionsToLabels, BratsRegionsToLabelsd
-from .input_checks import CheckedLoadImaged, CheckInputd, InputFileError, input_error
-from .overlay import SaveOverlayd, class_indices, overlay_errors
-from .weight_maps import ContourWeights, ContourWeightsd, FuzzyBoundaryWeights, FuzzyBoundaryWeightsd
+from custom_networks.transforms.augmentation import Albumentationsd, mildnet_augmentation
+from custom_networks.transforms.brats import BratsRegionsToLabels, BratsRegionsToLabelsd
+from custom_networks.transforms.input_checks import CheckedLoadImaged, CheckInputd, InputFileError, input_error
+from custom_networks.transforms.overlay import SaveOverlayd, class_indices, overlay_errors
+from custom_networks.transforms.weight_maps import (
+    ContourWeights,
+    ContourWeightsd,
+    FuzzyBoundaryWeights,
+    FuzzyBoundaryWeightsd,
+)
 
 __all__ = [
     "Albumentationsd",

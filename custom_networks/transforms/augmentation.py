@@ -12,15 +12,17 @@ import cv2
 import numpy as np
 import torch
 from monai.config import KeysCollection, NdarrayOrTensor
-from monai.transforms import MapTransform, RandomizableTransform
+from monai.transforms import MapTransform, Randomizable
 from monai.utils import MAX_SEED, convert_to_dst_type, convert_to_numpy
+
+from custom_networks.transforms.gaussian import opencv_gaussian_sigma
 
 __all__ = ["Albumentationsd", "mildnet_augmentation"]
 
 AlbumentationsTransform = A.BaseCompose | A.BasicTransform
 
 
-class Albumentationsd(RandomizableTransform, MapTransform):
+class Albumentationsd(Randomizable, MapTransform):
     """Apply an albumentations pipeline jointly to a 2-D channel-first image and its masks.
 
     The image goes through the whole pipeline; every other key is an albumentations ``mask`` target, so it only
@@ -57,7 +59,7 @@ class Albumentationsd(RandomizableTransform, MapTransform):
         allow_missing_keys: bool = False,
     ) -> None:
         MapTransform.__init__(self, keys, allow_missing_keys)
-        RandomizableTransform.__init__(self, prob)
+        self.prob = prob
         self.image_key = self.keys[0] if image_key is None else image_key
         if self.image_key not in self.keys:
             raise ValueError(f"image_key '{self.image_key}' must be one of keys {self.keys}.")
@@ -70,7 +72,8 @@ class Albumentationsd(RandomizableTransform, MapTransform):
         self.transform.add_targets({self.targets[key]: "mask" for key in masks})
 
     def randomize(self, data: None = None) -> None:
-        super().randomize(None)
+        """Draw whether this call applies the pipeline (with ``prob``) and seed albumentations for it."""
+        self._apply_pipeline = self.R.rand() < self.prob
         seed = self.R.randint(MAX_SEED)
         # one shared stream for all children (``set_random_seed`` would give every child the same seed)
         self.transform.set_random_state(np.random.default_rng(seed), random.Random(seed))
@@ -78,7 +81,7 @@ class Albumentationsd(RandomizableTransform, MapTransform):
     def __call__(self, data: Mapping[Hashable, NdarrayOrTensor]) -> dict[Hashable, NdarrayOrTensor]:
         d = dict(data)
         self.randomize()
-        if not self._do_transform:
+        if not self._apply_pipeline:
             return d
         keys = list(self.key_iterator(d))
         out = self.transform(**{self.targets[key]: self._to_channel_last(key, d[key]) for key in keys})
@@ -157,8 +160,7 @@ def mildnet_augmentation(
         p: probability of each transform.
     """
     spatial = {"border_mode": border_mode}
-    # OpenCV's sigma for a kernel of size k when sigma is 0 (cv2.getGaussianKernel)
-    blur_sigma = tuple(0.3 * ((k - 1) * 0.5 - 1) + 0.8 for k in blur_limit)
+    blur_sigma = tuple(opencv_gaussian_sigma(k) for k in blur_limit)
     return A.Compose(
         [
             A.OneOf([A.Rotate(limit=(angle, angle), p=1.0, **spatial) for angle in rotation_angles], p=p),

@@ -12,6 +12,8 @@ from monai.networks.layers import separable_filtering
 from monai.transforms import MapTransform, Transform
 from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor, ensure_tuple_rep
 
+from custom_networks.transforms.gaussian import opencv_gaussian_sigma
+
 __all__ = ["ContourWeights", "ContourWeightsd", "FuzzyBoundaryWeights", "FuzzyBoundaryWeightsd"]
 
 
@@ -102,8 +104,8 @@ class FuzzyBoundaryWeights(Transform):
 
     Args:
         kernel_size: odd size k of the Gaussian kernel along each spatial dimension.
-        sigma: standard deviation of the Gaussian; None or ≤ 0 derives it from k as OpenCV's
-            ``getGaussianKernel`` does: σ = 0.3·((k − 1)·0.5 − 1) + 0.8 (21 → 3.5, 61 → 9.5).
+        sigma: standard deviation of the Gaussian; None or ≤ 0 derives it from k as OpenCV does
+            (:func:`~custom_networks.transforms.gaussian.opencv_gaussian_sigma`: 21 → 3.5, 61 → 9.5).
     """
 
     backend = [TransformBackends.TORCH, TransformBackends.NUMPY]
@@ -112,7 +114,7 @@ class FuzzyBoundaryWeights(Transform):
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be a positive odd number, got {kernel_size}.")
         if sigma is None or sigma <= 0:
-            sigma = 0.3 * ((kernel_size - 1) * 0.5 - 1) + 0.8
+            sigma = opencv_gaussian_sigma(kernel_size)
         x = torch.arange(kernel_size, dtype=torch.float64) - (kernel_size - 1) / 2
         kernel = torch.exp(-(x**2) / (2 * sigma**2))
         self.kernel = (kernel / kernel.sum()).float()

@@ -14,8 +14,7 @@ import tifffile
 from PIL import Image
 
 from custom_networks.data import SYNTHETIC_PALETTE, DataPreparationError, synthesize
-
-from .checks import leftovers, prepare_quietly, run_cli, snapshot
+from tests.data.checks import leftovers, prepare_quietly, run_cli, snapshot
 
 SYNTH = {
     "dsb2018": {"count": 8},

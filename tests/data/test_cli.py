@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .checks import run_cli
+from tests.data.checks import run_cli
 
 
 def test_cli_synthesizes_and_prepares(tmp_path: Path):

@@ -12,8 +12,7 @@ import tifffile
 from PIL import Image
 
 from custom_networks.data import SYNTHETIC_PALETTE, synthesize
-
-from .checks import check_datalist, check_grouping, load, prepare_quietly
+from tests.data.checks import check_datalist, check_grouping, load, prepare_quietly
 
 SIZE = 32
 PALETTE = [list(c) for c in SYNTHETIC_PALETTE]

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from custom_networks.data import DataPreparationError, synthesize
-
-from .checks import leftovers, prepare_quietly, snapshot
+from tests.data.checks import leftovers, prepare_quietly, snapshot
 
 
 @pytest.fixture

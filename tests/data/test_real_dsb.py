@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .checks import ROOT, check_datalist, prepare_quietly
+from tests.data.checks import ROOT, check_datalist, prepare_quietly
 
 SAMPLE = ROOT.parent / "shared" / "data" / "dsb2018_stage1_train_subset"
 

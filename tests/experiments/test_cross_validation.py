@@ -24,8 +24,7 @@ from scipy import stats
 from custom_networks.data import datalist_split, prepare, synthesize
 from custom_networks.experiments import RunError, cross_validate, read_results, visualize
 from custom_networks.nets import UNet
-
-from ..subprocesses import run_script
+from tests.subprocesses import run_script
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

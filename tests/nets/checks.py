@@ -1,5 +1,6 @@
 """Behavioural checks shared by the network tests: scripting, ONNX, gradients, training, parameter counts."""
 
+import math
 from pathlib import Path
 
 import torch
@@ -11,6 +12,7 @@ __all__ = [
     "assert_loss_falls",
     "assert_onnx_roundtrip",
     "assert_torchscript_roundtrip",
+    "assert_xavier_initialized",
 ]
 
 
@@ -74,3 +76,12 @@ def assert_loss_falls(net: nn.Module, x: torch.Tensor, target: torch.Tensor, ste
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.8 * losses[0], f"loss did not fall: {losses}"
+
+
+def assert_xavier_initialized(conv: nn.Module) -> None:
+    """Zero bias and a kernel within the ``nn.init.xavier_uniform_`` bound sqrt(6 / (fan_in + fan_out)), the fans
+    counted as torch does for a kernel (dim 0, dim 1, *window): fan_in = dim 1 × window, fan_out = dim 0 × window."""
+    window = conv.weight[0, 0].numel()
+    fan_in, fan_out = conv.weight.shape[1] * window, conv.weight.shape[0] * window
+    assert conv.weight.abs().max() <= math.sqrt(6 / (fan_in + fan_out))
+    assert not conv.bias.any()

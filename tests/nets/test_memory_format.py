@@ -5,8 +5,9 @@ import copy
 import pytest
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
-from custom_networks.nets import MILDNet, MultiResUNet, ResCRNet, to_channels_last
+from custom_networks.nets import MILDNet, MultiResUNet, ResCRNet, is_channels_last, to_channels_last
 
 SMALL = (4, 8, 16, 32, 64)
 FORMATS = {2: torch.channels_last, 3: torch.channels_last_3d}
@@ -58,7 +59,7 @@ def test_disabled_leaves_the_network_untouched():
     torch.manual_seed(0)
     net = MILDNet(2, 2, 3, features=SMALL)
     before = {name: (p.data_ptr(), p.stride()) for name, p in net.named_parameters()}
-    assert to_channels_last(net, enabled=False) is net
+    assert to_channels_last(net, enabled=False) is net and not is_channels_last(net)
     assert {name: (p.data_ptr(), p.stride()) for name, p in net.named_parameters()} == before
     assert all(p.is_contiguous() for p in net.parameters())
     x = torch.rand(1, 2, 32, 32)
@@ -69,8 +70,8 @@ def test_same_state_dict_and_checkpoints_load_channels_last():
     torch.manual_seed(0)
     net = MultiResUNet(2, 2, 3, features=SMALL)
     state = copy.deepcopy(net.state_dict())
-    assert to_channels_last(net) is net
-    assert to_channels_last(net) is net and len(net._forward_pre_hooks) == 1  # twice: one hook
+    assert not is_channels_last(net)
+    assert to_channels_last(net) is net and is_channels_last(net)
     assert list(net.state_dict()) == list(state)
     for name, value in net.state_dict().items():
         torch.testing.assert_close(value, state[name], rtol=0, atol=0)  # same values, only the layout changes
@@ -84,6 +85,34 @@ def test_same_state_dict_and_checkpoints_load_channels_last():
         torch.testing.assert_close(param.data, other[name], rtol=0, atol=0)
         if param.ndim == 4:
             assert param.is_contiguous(memory_format=torch.channels_last), name
+
+
+class _ContiguousCalls(TorchFunctionMode):
+    """Counts the ``Tensor.contiguous`` calls (the input conversions of the channels-last hooks) under it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.count += func is torch.Tensor.contiguous
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("dilation", [1, 2], ids=["conv", "grouped_dilated_conv"])
+def test_applying_twice_converts_inputs_once(dilation):
+    """Twice: one input conversion per call, for a network and for a grouped dilated convolution (its own hook)."""
+    net = nn.Conv2d(4, 4, 3, dilation=dilation, groups=2)
+    to_channels_last(to_channels_last(net))
+    assert is_channels_last(net)
+    with _ContiguousCalls() as calls:
+        net(torch.rand(1, 4, 8, 8))
+    assert calls.count == 1
+
+
+def test_copies_are_not_recorded():
+    net = to_channels_last(nn.Sequential(nn.Conv2d(2, 4, 3)))
+    assert is_channels_last(net) and not is_channels_last(copy.deepcopy(net)) and not is_channels_last(net[0])
 
 
 def test_rescrnet_trains_channels_last():

@@ -1,7 +1,5 @@
 """MILDNet: shapes, options, input validation, initialization, training behaviour, checkpointing, TorchScript, ONNX."""
 
-import math
-
 import pytest
 import torch
 from torch import nn
@@ -14,6 +12,7 @@ from tests.nets.checks import (
     assert_loss_falls,
     assert_onnx_roundtrip,
     assert_torchscript_roundtrip,
+    assert_xavier_initialized,
 )
 
 SMALL = (4, 8, 16, 32, 64)
@@ -86,9 +85,7 @@ def test_xavier_initialization():
     convs = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
     assert any(isinstance(m, nn.ConvTranspose2d) for m in convs)
     for conv in convs:
-        fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(conv.weight)
-        assert conv.weight.abs().max() <= math.sqrt(6 / (fan_in + fan_out))
-        assert not conv.bias.any()
+        assert_xavier_initialized(conv)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,5 @@
 """U-Net baselines (classical and residual) and their shared encoder–decoder skeleton."""
 
-import math
-
 import pytest
 import torch
 from torch import nn
@@ -14,10 +12,13 @@ from tests.nets.checks import (
     assert_loss_falls,
     assert_onnx_roundtrip,
     assert_torchscript_roundtrip,
+    assert_xavier_initialized,
 )
 
 NETS = [UNet, ResidualUNet]
 SMALL = (4, 8, 16, 32, 64)
+# the normalization layers MONAI's Norm factory builds, 2-D
+NORMS = (nn.BatchNorm2d, nn.SyncBatchNorm, nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm, nn.LocalResponseNorm)
 SIZES = {2: (32, 32), 3: (16, 16, 16)}
 PAPER = (32, 64, 128, 256, 512)
 
@@ -55,7 +56,7 @@ def test_output_shape(net_type, spatial_dims, batch, out_channels):
 def test_unet_structure():
     """Two 3×3 conv + bias + ReLU per block, no normalization, 2×2 max-pool, 2×2 transposed conv, 1×1 head."""
     net = UNet(2, 1, 2)
-    assert not [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._NormBase)]
+    assert not [m for m in net.modules() if isinstance(m, NORMS)]
     convs = [m for m in net.modules() if type(m) is nn.Conv2d]
     assert len(convs) == 2 * 9 + 1 and all(c.kernel_size == (3, 3) and c.bias is not None for c in convs[:-1])
     assert net.head.kernel_size == (1, 1) and net.head.out_channels == 2
@@ -120,9 +121,7 @@ def test_loss_falls(net_type):
 def test_xavier_initialization(net_type):
     for conv in small_net(net_type).modules():
         if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)):
-            fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(conv.weight)
-            assert conv.weight.abs().max() <= math.sqrt(6 / (fan_in + fan_out))
-            assert not conv.bias.any()
+            assert_xavier_initialized(conv)
 
 
 @pytest.mark.parametrize("net_type", NETS)

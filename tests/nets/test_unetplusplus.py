@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from custom_networks.nets import UNetPlusPlus
-
-from .checks import assert_loss_falls, assert_torchscript_roundtrip
+from tests.nets.checks import assert_loss_falls, assert_torchscript_roundtrip
 
 FEATURES = (4, 4, 8, 8, 16, 4)
 

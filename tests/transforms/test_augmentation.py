@@ -159,6 +159,12 @@ def test_prob_zero_returns_data_unchanged():
     assert all(out[key] is data[key] for key in data)
 
 
+def test_prob_applies_the_pipeline_on_that_share_of_calls():
+    transform = Albumentationsd("image", A.HorizontalFlip(p=1.0), prob=0.5)
+    transform.set_random_state(seed=0)
+    assert sum(flipped for flipped, _ in _flips(transform, 200)) in range(80, 121)
+
+
 @pytest.mark.parametrize(
     "data, error",
     [

@@ -6,6 +6,7 @@ import torch
 from monai.data import MetaTensor
 
 from custom_networks.transforms import ContourWeightsd, FuzzyBoundaryWeightsd
+from custom_networks.transforms.gaussian import opencv_gaussian_sigma
 from custom_networks.transforms.weight_maps import ContourWeights, FuzzyBoundaryWeights
 
 
@@ -82,7 +83,7 @@ def test_contour_kernel_size_from_image_size():
 
 def _blur_1d_reflect101(signal: np.ndarray, k: int) -> np.ndarray:
     """1-D Gaussian blur with OpenCV's default kernel and border (reflect-101)."""
-    sigma = 0.3 * ((k - 1) * 0.5 - 1) + 0.8
+    sigma = opencv_gaussian_sigma(k)
     x = np.arange(k) - (k - 1) / 2
     kernel = np.exp(-(x**2) / (2 * sigma**2))
     padded = np.pad(signal, k // 2, mode="reflect")
