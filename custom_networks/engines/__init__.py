@@ -1,5 +1,5 @@
 """Additions to MONAI's engines for the papers' training: the weight map of a batch handed to the loss."""
 
-from .weight_map_iteration import WeightMapIteration
+from custom_networks.engines.weight_map import WeightMapHandler, WeightMapLoss
 
-__all__ = ["WeightMapIteration"]
+__all__ = ["WeightMapHandler", "WeightMapLoss"]

@@ -1,13 +1,13 @@
 """Ignite handlers for the papers' training schedules and for runs that survive interruption, and output transforms
 for per-channel metrics."""
 
-from .bootstrap_switch import BootstrapSwitch
-from .channel_output import from_engine_channel
-from .checkpoint import AtomicCheckpointSaver, require_checkpoint
-from .non_finite import StopOnNonFiniteLoss
-from .progress import ProgressBar
-from .resume import ResumeTraining, TrainingState, latest_checkpoint
-from .validation import LastEpochValidationHandler
+from custom_networks.handlers.bootstrap_switch import BootstrapSwitch
+from custom_networks.handlers.channel_output import from_engine_channel
+from custom_networks.handlers.checkpoint import AtomicCheckpointSaver, require_checkpoint
+from custom_networks.handlers.non_finite import StopOnNonFiniteLoss
+from custom_networks.handlers.progress import ProgressBar
+from custom_networks.handlers.resume import ResumeTraining, TrainingState, latest_checkpoint
+from custom_networks.handlers.validation import LastEpochValidationHandler
 
 __all__ = [
     "AtomicCheckpointSaver",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint, DiskSaver
-from monai.handlers import CheckpointSaver
 
 __all__ = ["AtomicCheckpointSaver", "require_checkpoint"]
 
@@ -36,34 +37,91 @@ class _AtomicDiskSaver(DiskSaver):
         self._outdated.append(self.filename or filename)
 
 
-class AtomicCheckpointSaver(CheckpointSaver):
-    """MONAI's ``CheckpointSaver`` whose files are written atomically and replaced only once their successor exists,
-    with a ``state_dict`` for resuming.
+class AtomicCheckpointSaver:
+    """Checkpoints of a run that are never half-written or missing, and whose bookkeeping survives a restart: the
+    best model by a key metric, and/or the whole state every ``save_interval`` epochs (or iterations).
 
-    Each checkpoint is written to a temporary file in ``save_dir`` and renamed to its final name (readable by group and
-    others, as Ignite sets them); the file it replaces (``n_saved``, or the fixed ``key_metric_filename``) is deleted
-    only after that. A process killed at any moment leaves the previous complete checkpoint, never a truncated file and
-    never none. MONAI's own saver writes in place and deletes first.
+    The subset of ``monai.handlers.CheckpointSaver`` that the bundles use, built on Ignite's public ``Checkpoint`` with
+    an atomic save handler: each checkpoint is written to a temporary file in ``save_dir`` and renamed to its final
+    name (readable by group and others, as Ignite sets them); the file it replaces (``n_saved``, or the fixed
+    ``key_metric_filename``) is deleted only after that. A process killed at any moment leaves the previous complete
+    checkpoint, never a truncated file and never none. MONAI's own saver writes in place and deletes first.
 
     ``state_dict()`` / ``load_state_dict()`` hold the files it keeps with their scores (best key metric) or epochs:
     stored in the last checkpoint of a training run, they let a resumed run replace ``model.pt`` only with a better
-    model and remove the previous last checkpoint as the uninterrupted run would. Arguments as
-    ``monai.handlers.CheckpointSaver``.
+    model and remove the previous last checkpoint as the uninterrupted run would.
+
+    Args:
+        save_dir: folder of the checkpoints.
+        save_dict: the objects to save, by name (one object: its own state dict is the file's content).
+        file_prefix: prefix of the file names (``<prefix>_checkpoint_epoch=N.pt``).
+        save_key_metric: save the model whenever the key metric is higher than before.
+        key_metric_name: name of the key metric in ``engine.state.metrics``; default ``engine.state.key_metric_name``
+            (MONAI's engines set it).
+        key_metric_filename: fixed file name of the best model (default
+            ``<prefix>_checkpoint_key_metric=<score>.pt``).
+        epoch_level: ``save_interval`` counts epochs (True) or iterations.
+        save_interval: save every N epochs or iterations; 0 saves none.
+        n_saved: how many of the interval checkpoints to keep (None: all).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for checkpoint in self._checkpoints().values():
-            if checkpoint is not None:
-                fixed_name = getattr(checkpoint.save_handler, "filename", None)
-                checkpoint.save_handler = _AtomicDiskSaver(self.save_dir, fixed_name)
+    def __init__(
+        self,
+        save_dir: str | Path,
+        save_dict: dict[str, Any],
+        file_prefix: str = "",
+        save_key_metric: bool = False,
+        key_metric_name: str | None = None,
+        key_metric_filename: str | None = None,
+        epoch_level: bool = True,
+        save_interval: int = 0,
+        n_saved: int | None = None,
+    ) -> None:
+        self.save_dict = save_dict
+        self.key_metric_name = key_metric_name
+        self.epoch_level = epoch_level
+        self.save_interval = save_interval
+        self.logger = logging.getLogger(__name__)
+        self.key_metric = None
+        if save_key_metric:
+            self.key_metric = Checkpoint(
+                save_dict,
+                _AtomicDiskSaver(save_dir, key_metric_filename),
+                filename_prefix=file_prefix,
+                score_function=self._key_metric_score,
+                score_name="key_metric",
+            )
+        self.interval = None
+        if save_interval > 0:
+            self.interval = Checkpoint(
+                save_dict,
+                _AtomicDiskSaver(save_dir),
+                filename_prefix=file_prefix,
+                score_function=self._step,
+                score_name="epoch" if epoch_level else "iteration",
+                n_saved=n_saved,
+            )
+
+    def _key_metric_score(self, engine: Engine) -> float:
+        return float(engine.state.metrics[self.key_metric_name or engine.state.key_metric_name])
+
+    def _step(self, engine: Engine) -> int:
+        return engine.state.epoch if self.epoch_level else engine.state.iteration
 
     def _checkpoints(self) -> dict[str, Checkpoint | None]:
-        return {
-            "key_metric": self._key_metric_checkpoint,
-            "interval": self._interval_checkpoint,
-            "final": self._final_checkpoint,
-        }
+        return {"key_metric": self.key_metric, "interval": self.interval}
+
+    def attach(self, engine: Engine) -> None:
+        """Save the best model after every epoch of ``engine`` (an evaluator) and / or the interval checkpoints."""
+        if self.key_metric is not None:
+            engine.add_event_handler(Events.EPOCH_COMPLETED, self.key_metric)
+        if self.interval is not None:
+            event = Events.EPOCH_COMPLETED if self.epoch_level else Events.ITERATION_COMPLETED
+            engine.add_event_handler(event(every=self.save_interval), self._save_interval)
+
+    def _save_interval(self, engine: Engine) -> None:
+        self.interval(engine)
+        self.logger.info(f"saved checkpoint {self.interval.last_checkpoint}")
 
     def state_dict(self) -> OrderedDict:
         """The ``(priority, filename)`` lists of the checkpoints this saver keeps, by kind."""

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import torch
 from ignite.engine import Engine, Events
-from monai.handlers import CheckpointLoader, EarlyStopHandler
+from ignite.handlers import EarlyStopping
+from monai.handlers import CheckpointLoader
 from monai.transforms import Randomizable, Transform
 
-from .checkpoint import AtomicCheckpointSaver
+from custom_networks.handlers.checkpoint import AtomicCheckpointSaver
 
 __all__ = ["ResumeTraining", "TrainingState", "latest_checkpoint"]
 
@@ -70,14 +71,14 @@ class TrainingState:
 
     Args:
         evaluator: the validation engine whose ``best_metric`` is kept.
-        early_stop: the ``EarlyStopHandler`` attached to ``evaluator``.
+        early_stop: Ignite's ``EarlyStopping`` attached to ``evaluator``.
         datasets: datasets whose transforms' generators are kept (the training dataset).
     """
 
     def __init__(
         self,
         evaluator: Engine | None = None,
-        early_stop: EarlyStopHandler | None = None,
+        early_stop: EarlyStopping | None = None,
         datasets: Sequence[Any] = (),
     ) -> None:
         self.evaluator = evaluator
@@ -92,9 +93,8 @@ class TrainingState:
         if self.evaluator is not None:
             state["best_metric"] = float(self.evaluator.state.best_metric)
             state["best_metric_epoch"] = int(self.evaluator.state.best_metric_epoch)
-        if self.early_stop is not None and self.early_stop._handler is not None:
-            stopping = self.early_stop._handler.state_dict()
-            state["early_stop"] = {"counter": stopping["counter"], "best_score": stopping["best_score"]}
+        if self.early_stop is not None:
+            state["early_stop"] = dict(self.early_stop.state_dict())
         version, internal, gauss = random.getstate()
         state["python_random"] = {"version": version, "internal": list(internal), "gauss": gauss}
         state["numpy_random"] = _pack(np.random.get_state())  # noqa: NPY002 (the global generator MONAI seeds)
@@ -106,9 +106,8 @@ class TrainingState:
         if self.evaluator is not None and "best_metric" in state:
             self.evaluator.state.best_metric = state["best_metric"]
             self.evaluator.state.best_metric_epoch = state["best_metric_epoch"]
-        if self.early_stop is not None and self.early_stop._handler is not None and "early_stop" in state:
-            self.early_stop._handler.counter = state["early_stop"]["counter"]
-            self.early_stop._handler.best_score = state["early_stop"]["best_score"]
+        if self.early_stop is not None and "early_stop" in state:
+            self.early_stop.load_state_dict(state["early_stop"])
         python = state["python_random"]
         random.setstate((python["version"], tuple(python["internal"]), python["gauss"]))
         np.random.set_state(_unpack(state["numpy_random"]))  # noqa: NPY002

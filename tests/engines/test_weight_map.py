@@ -1,4 +1,5 @@
-"""WeightMapIteration inside real SupervisedTrainer runs, built directly and from a bundle-style config."""
+"""WeightMapLoss and WeightMapHandler inside real SupervisedTrainer runs, built directly and from a bundle-style
+config."""
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ from monai.engines import SupervisedTrainer
 from monai.engines.utils import IterationEvents
 from monai.utils import CommonKeys
 
-from custom_networks.engines import WeightMapIteration
+from custom_networks.engines import WeightMapHandler, WeightMapLoss
 from custom_networks.losses import TanimotoLoss
 
 
@@ -21,14 +22,15 @@ def _trainer(weight: torch.Tensor | None, loss: TanimotoLoss, **kwargs) -> Super
     if weight is not None:
         data = [dict(item, weight=weight[i]) for i, item in enumerate(data)]
     network = torch.nn.Conv2d(1, 3, kernel_size=1)
+    weight_map_loss = WeightMapLoss(loss)
     return SupervisedTrainer(
         device=torch.device("cpu"),
         max_epochs=1,
         train_data_loader=DataLoader(data, batch_size=2),
         network=network,
         optimizer=torch.optim.SGD(network.parameters(), lr=0.5),
-        loss_function=loss,
-        iteration_update=WeightMapIteration("weight"),
+        loss_function=weight_map_loss,
+        train_handlers=[WeightMapHandler(weight_map_loss, "weight")],
         **kwargs,
     )
 
@@ -49,7 +51,7 @@ def test_loss_receives_the_batch_weight_map():
     trainer.add_event_handler(IterationEvents.LOSS_COMPLETED, check)
     trainer.run()
     assert checked == [1, 2]
-    assert trainer.loss_function is loss  # restored after each iteration
+    assert trainer.loss_function.weight is None  # released after each iteration
 
 
 def _record_losses(trainer: SupervisedTrainer) -> list[float]:
@@ -98,7 +100,15 @@ CONFIG = {
             "data": "$[{'image': torch.rand(1, 12, 12), 'label': torch.rand(1, 12, 12).round()} for _ in range(4)]",
             "transform": "@train#preprocessing",
         },
-        "handlers": [{"_target_": "custom_networks.handlers.BootstrapSwitch", "loss": "@loss#loss", "start_epoch": 1}],
+        "weight_map_loss": {"_target_": "custom_networks.engines.WeightMapLoss", "loss": "@loss"},
+        "handlers": [
+            {"_target_": "custom_networks.handlers.BootstrapSwitch", "loss": "@loss#loss", "start_epoch": 1},
+            {
+                "_target_": "custom_networks.engines.WeightMapHandler",
+                "loss": "@train#weight_map_loss",
+                "weight_key": "weight",
+            },
+        ],
         "trainer": {
             "_target_": "SupervisedTrainer",
             "device": "$torch.device('cpu')",
@@ -106,8 +116,7 @@ CONFIG = {
             "train_data_loader": {"_target_": "DataLoader", "dataset": "@train#dataset", "batch_size": 2},
             "network": "@network",
             "optimizer": {"_target_": "torch.optim.Adam", "params": "$@network.parameters()", "lr": 1e-3},
-            "loss_function": "@loss",
-            "iteration_update": {"_target_": "custom_networks.engines.WeightMapIteration", "weight_key": "weight"},
+            "loss_function": "@train#weight_map_loss",
             "train_handlers": "@train#handlers",
         },
     },

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from ignite.engine import Engine
-from monai.handlers import EarlyStopHandler
+from ignite.handlers import EarlyStopping
 
 from custom_networks.handlers import StopOnNonFiniteLoss, TrainingState, latest_checkpoint
 
@@ -22,18 +22,19 @@ def test_latest_checkpoint_by_epoch_number(tmp_path: Path):
 def test_training_state_round_trip(tmp_path: Path):
     evaluator, trainer = Engine(lambda e, b: None), Engine(lambda e, b: None)
     evaluator.state.best_metric, evaluator.state.best_metric_epoch = 0.7, 3
-    early_stop = EarlyStopHandler(patience=5, score_function=lambda e: 0.0, trainer=trainer)
-    early_stop._handler.counter, early_stop._handler.best_score = 2, 0.7
+    early_stop = EarlyStopping(patience=5, score_function=lambda e: 0.0, trainer=trainer)
+    early_stop.load_state_dict({**early_stop.state_dict(), "counter": 2, "best_score": 0.7})
     state = TrainingState(evaluator, early_stop)
     torch.manual_seed(1)
     torch.save(state.state_dict(), tmp_path / "state.pt")
     draws = (torch.rand(3), np.random.rand(3), random.random())  # noqa: NPY002
 
-    evaluator.state.best_metric, early_stop._handler.counter = -1, 0
+    evaluator.state.best_metric = -1
+    early_stop.load_state_dict({**early_stop.state_dict(), "counter": 0, "best_score": None})
     torch.rand(5), np.random.rand(7), random.random()  # noqa: NPY002
     state.load_state_dict(torch.load(tmp_path / "state.pt", weights_only=True))  # plain types and tensors only
     assert (evaluator.state.best_metric, evaluator.state.best_metric_epoch) == (0.7, 3)
-    assert (early_stop._handler.counter, early_stop._handler.best_score) == (2, 0.7)
+    assert (early_stop.counter, early_stop.best_score) == (2, 0.7)
     assert torch.equal(torch.rand(3), draws[0])
     assert np.array_equal(np.random.rand(3), draws[1]) and random.random() == draws[2]  # noqa: NPY002
 
