@@ -63,7 +63,11 @@ def row(spec: NetworkSpec, config: Configuration) -> list[str]:
 
 def table() -> str:
     """The Markdown table of all configurations."""
-    lines = [HEADER, ["---"] * len(HEADER), *(row(spec, config) for spec in NETWORKS.values() for config in spec.configurations)]
+    lines = [
+        HEADER,
+        ["---"] * len(HEADER),
+        *(row(spec, config) for spec in NETWORKS.values() for config in spec.configurations),
+    ]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines) + "\n"
 
 

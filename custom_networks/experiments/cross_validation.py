@@ -20,35 +20,26 @@ from typing import Any
 from monai.bundle import ConfigParser
 
 from custom_networks.data import datalist_split
+from custom_networks.experiments.networks import bundle_network, network_def
+from custom_networks.experiments.plots import plot_boxplot, plot_training_curves
+from custom_networks.experiments.runs import Run
+from custom_networks.experiments.statistics import (
+    SUMMARY_METRICS,
+    summarize,
+    write_results,
+    write_summary_csv,
+    write_summary_markdown,
+)
+from custom_networks.experiments.training_curves import epoch_curves
 from custom_networks.nets.registry import baselines
+from custom_networks.zoo import find_bundle
 
-from .networks import bundle_network, network_def
-from .plots import plot_boxplot, plot_training_curves
-from .runs import Run
-from .statistics import SUMMARY_METRICS, summarize, write_results, write_summary_csv, write_summary_markdown
-from .training_curves import epoch_curves
-
-__all__ = ["BASELINES", "BUNDLES", "as_list", "cross_validate", "plan_runs", "resolve_bundle", "write_report"]
+__all__ = ["BASELINES", "as_list", "cross_validate", "plan_runs", "write_report"]
 
 logger = logging.getLogger(__name__)
 
-BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
 BASELINES = tuple(baselines("mildnet"))  # the MILDNet paper's
 RUN_KEYS = ("bundle_root", "dataset_dir", "fold", "network_def", "output_dir", "resume")  # set per run
-
-
-def resolve_bundle(bundle: str | Path) -> Path:
-    """The bundle folder: ``bundle`` itself if it holds ``configs/train.json``, else ``bundles/<bundle>`` of this
-    repository.
-
-    Raises:
-        FileNotFoundError: neither exists.
-    """
-    for path in (Path(bundle), BUNDLES / str(bundle)):
-        if (path / "configs" / "train.json").is_file():
-            return path.resolve()
-    names = sorted(p.parents[1].name for p in BUNDLES.glob("*/configs/train.json"))
-    raise FileNotFoundError(f"no bundle {bundle!r}: not a folder with configs/train.json, nor one of {names}.")
 
 
 def as_list(value: str | int | Sequence[Any]) -> list[Any]:
@@ -163,7 +154,7 @@ def cross_validate(
             other settings.
         RunError: a training or evaluation failed (the message names its log).
     """
-    bundle_dir = resolve_bundle(bundle)
+    bundle_dir = find_bundle(bundle)
     overrides = json.loads(json.dumps({**overrides, **({} if epochs is None else {"max_epochs": epochs})}))
     own = bundle_network(_bundle_config(bundle_dir, overrides))
     networks = list(dict.fromkeys([own, *BASELINES] if networks is None else as_list(networks)))

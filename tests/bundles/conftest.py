@@ -21,9 +21,9 @@ from monai.bundle import ConfigParser, ckpt_export, create_workflow, run, verify
 from PIL import Image
 
 from custom_networks.data import prepare, synthesize
+from custom_networks.zoo import bundles_root
 
-ROOT = Path(__file__).resolve().parents[2]
-BUNDLES = ROOT / "bundles"
+BUNDLES = bundles_root()
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ from monai.bundle import run
 from PIL import Image
 
 from custom_networks.transforms import InputFileError, input_error
-
-from .conftest import CASES_2D, BundleCase, prepare_and_train
+from tests.bundles.conftest import CASES_2D, BundleCase, prepare_and_train
 
 pytestmark = pytest.mark.slow
 CASE = next(c for c in CASES_2D if c.name == "mildnet_dsb2018_nuclei")

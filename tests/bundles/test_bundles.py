@@ -15,8 +15,8 @@ from monai.transforms import LoadImage
 from PIL import Image
 
 import custom_networks
-
-from .conftest import (
+from custom_networks.zoo import bundle_names
+from tests.bundles.conftest import (
     BUNDLES,
     CASES,
     CASES_2D,
@@ -44,7 +44,7 @@ REQUIRED_FILES = [
 
 
 def test_every_bundle_is_tested():
-    assert sorted(p.name for p in BUNDLES.iterdir() if p.is_dir()) == sorted(c.name for c in CASES)
+    assert bundle_names() == sorted(c.name for c in CASES)
 
 
 @pytest.fixture(scope="module", params=CASES_2D, ids=lambda c: c.name)

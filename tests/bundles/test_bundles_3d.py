@@ -21,8 +21,7 @@ from monai.bundle import run
 from monai.transforms import LoadImage
 
 from custom_networks.transforms import InputFileError, input_error
-
-from .conftest import (
+from tests.bundles.conftest import (
     CASES_3D,
     BundleCase,
     check_checkpoints,
@@ -32,7 +31,7 @@ from .conftest import (
     run_evaluation,
     run_multi_process_training,
 )
-from .volumes import write_dicom_series, write_itk_volume
+from tests.bundles.volumes import write_dicom_series, write_itk_volume
 
 pytestmark = pytest.mark.slow
 BRATS_LABELS = {0, 1, 2, 4}

@@ -29,7 +29,7 @@ from monai.bundle import run
 from monai.transforms import LoadImage
 from nilearn import datasets
 
-from .conftest import BUNDLES
+from tests.bundles.conftest import BUNDLES
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ SPLIT_AXIS = 1  # y: posterior → anterior in the template's RAS grid
 # At 1 mm, 100 epochs of 32³ crops and one validation (32³ windows, 26 s of it) took 93 s.
 SHARED = {"features": [4, 8, 8, 16, 16], "pixdim": [2.0, 2.0, 2.0], "num_workers": 0, "progress": False}
 # validation and evaluation slide 64³ windows over the held-out half (the training crops are 32³)
-WINDOW = {"validate#inferer#roi_size": [64, 64, 64], "validate#inferer#overlap": 0.25}
+WINDOW = {"validate#inferer#inferer#roi_size": [64, 64, 64], "validate#inferer#inferer#overlap": 0.25}
 TRAIN = {
     **SHARED,
     **WINDOW,

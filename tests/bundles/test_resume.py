@@ -17,8 +17,7 @@ import pytest
 import torch
 
 from custom_networks.data import prepare, synthesize
-
-from .conftest import CASES, BundleCase
+from tests.bundles.conftest import CASES, BundleCase
 
 pytestmark = pytest.mark.slow
 EPOCHS = 4

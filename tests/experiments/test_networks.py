@@ -10,19 +10,19 @@ import torch
 from monai.bundle import ConfigParser
 
 from custom_networks.experiments import network_def
-from custom_networks.experiments.cross_validation import BUNDLES
 from custom_networks.experiments.networks import bundle_network
 from custom_networks.nets.registry import NETWORKS
+from custom_networks.zoo import bundle_names, bundles_root
 
 
 def _parser(bundle: str, **overrides) -> ConfigParser:
     parser = ConfigParser()
-    parser.read_config(str(BUNDLES / bundle / "configs" / "train.json"))
+    parser.read_config(str(bundles_root() / bundle / "configs" / "train.json"))
     parser.update(overrides)
     return parser
 
 
-@pytest.mark.parametrize("bundle", sorted(p.parents[1].name for p in BUNDLES.glob("*/configs/train.json")))
+@pytest.mark.parametrize("bundle", bundle_names())
 def test_every_bundle_network_is_comparable(bundle):
     assert bundle_network(_parser(bundle)) in NETWORKS
 

@@ -9,9 +9,10 @@ import pytest
 
 from custom_networks.data import prepare, synthesize
 from custom_networks.experiments import cross_validate, plan_runs
-from custom_networks.experiments.cross_validation import BUNDLES, as_list, resolve_bundle
+from custom_networks.experiments.cross_validation import as_list
+from custom_networks.zoo import bundles_root, find_bundle
 
-BUNDLE = BUNDLES / "mildnet_dsb2018_nuclei"
+BUNDLE = bundles_root() / "mildnet_dsb2018_nuclei"
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +48,11 @@ def test_bad_requests(data, tmp_path):
     with pytest.raises(ValueError, match="fold 7"):
         cross_validate("mildnet_dsb2018_nuclei", data, "unet", "0,7", 1, tmp_path)
     with pytest.raises(FileNotFoundError, match="mildnet_dsb2018_nuclei"):
-        resolve_bundle("no_such_bundle")
+        find_bundle("no_such_bundle")
     assert not any(tmp_path.iterdir())
 
 
 def test_bundle_and_lists():
-    assert resolve_bundle("mildnet_dsb2018_nuclei") == resolve_bundle(BUNDLE) == BUNDLE
+    assert find_bundle("mildnet_dsb2018_nuclei") == find_bundle(BUNDLE) == BUNDLE
     assert as_list("mildnet, unet") == ["mildnet", "unet"]
     assert as_list(("mildnet", "unet")) == ["mildnet", "unet"] and as_list(0) == [0]

@@ -30,10 +30,12 @@ import torch
 from monai.bundle import ConfigParser
 from PIL import Image
 
+from custom_networks.zoo import bundle_names, bundles_root
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLES = sorted(p.parent.parent.name for p in (ROOT / "bundles").glob("*/configs/metadata.json"))
+BUNDLES = bundle_names()
 BUNDLE_2D, BUNDLE_3D = "mildnet_dsb2018_nuclei", "mildnet3d_brats_mri"
 NUCLEI_SHAPE = (192, 256)  # H x W of the PNG studies: not square, so a transposed mask fails
 BRAIN_SHAPE, BRAIN_SPACING = (48, 40, 36), (2.0, 1.5, 2.5)  # anisotropic, so the mask must be resampled back
@@ -96,14 +98,12 @@ def free_port() -> int:
 
 
 def metadata(bundle: str) -> dict:
-    return json.loads((ROOT / "bundles" / bundle / "configs/metadata.json").read_text())
+    return json.loads((bundles_root() / bundle / "configs/metadata.json").read_text())
 
 
 def bundle_with_checkpoint(name: str, dst: Path) -> Path:
     """A copy of bundle ``name`` in ``dst`` whose models/model.pt holds its ``network_def`` at random initialisation."""
-    bundle = shutil.copytree(
-        ROOT / "bundles" / name, dst / name, ignore=shutil.ignore_patterns("models", "eval", "logs")
-    )
+    bundle = shutil.copytree(bundles_root() / name, dst / name, ignore=shutil.ignore_patterns("models", "eval", "logs"))
     parser = ConfigParser()
     parser.read_config(str(bundle / "configs/inference.json"))
     torch.manual_seed(0)

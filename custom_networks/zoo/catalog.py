@@ -1,0 +1,36 @@
+"""Where the bundles are: installed with the package (``custom_networks.bundles``, the repository's ``bundles/``), or
+a folder the user names."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+__all__ = ["bundle_names", "bundles_root", "find_bundle"]
+
+
+def bundles_root() -> Path:
+    """The folder of the bundles installed with ``custom_networks``."""
+    return Path(str(files("custom_networks.bundles")))
+
+
+def bundle_names(root: str | Path | None = None) -> list[str]:
+    """Names of the bundles (folders holding ``configs/train.json``) in ``root`` (default: the installed ones)."""
+    root = bundles_root() if root is None else Path(root)
+    return sorted(path.parents[1].name for path in root.glob("*/configs/train.json"))
+
+
+def find_bundle(bundle: str | Path, root: str | Path | None = None) -> Path:
+    """The bundle folder: ``bundle`` itself if it holds ``configs/train.json``, else the bundle of that name in ``root``
+    (default: the installed ones).
+
+    Raises:
+        FileNotFoundError: neither exists; the message lists the bundles there are.
+    """
+    root = bundles_root() if root is None else Path(root)
+    for path in (Path(bundle), root / str(bundle)):
+        if (path / "configs" / "train.json").is_file():
+            return path.resolve()
+    raise FileNotFoundError(
+        f"no bundle {str(bundle)!r}: not a folder with configs/train.json, nor one of {bundle_names(root)}."
+    )
