@@ -2,9 +2,8 @@
 
 import pytest
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 
+from custom_networks.benchmark.dispatch import TorchDispatchMode, tensors_in
 from custom_networks.blocks import ConvLSTMResBlock, ConvResBlock
 from custom_networks.blocks.convlstm import ConvLSTM
 from custom_networks.blocks.rescr import SeparableConv2d
@@ -176,7 +175,7 @@ class _ElementsWritten(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
-        self.elements += sum(t.numel() for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor))
+        self.elements += sum(t.numel() for t in tensors_in(out))
         return out
 
 
