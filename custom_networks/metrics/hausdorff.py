@@ -14,9 +14,15 @@ class FiniteHausdorffDistanceMetric(HausdorffDistanceMetric):
     MONAI returns ``inf`` when exactly one of prediction and ground truth is empty, which makes the mean over cases
     infinite. Recorded as NaN, such a case is excluded from the reduction like any other undefined value, and counted:
     ``MetricsSaver``'s ``notnans`` summary gives the number of cases the mean covers, and the per-case CSV shows
-    ``nan`` for the others. Use it through ``monai.handlers.IgniteMetricHandler``; arguments as the parent's.
+    ``nan`` for the others. Use it through ``monai.handlers.IgniteMetricHandler``; arguments as the parent's. The
+    buffer itself keeps MONAI's ``inf``; :meth:`get_buffer`, which MONAI's ``aggregate`` and the handler read, turns
+    it into NaN.
     """
 
-    def _compute_tensor(self, y_pred: torch.Tensor, y: torch.Tensor, **kwargs) -> torch.Tensor:  # type: ignore[override]
-        distances = super()._compute_tensor(y_pred, y, **kwargs)
-        return torch.where(torch.isinf(distances), torch.full_like(distances, float("nan")), distances)
+    def get_buffer(self) -> torch.Tensor | list[torch.Tensor] | None:
+        """The per-case distances with ``inf`` recorded as NaN: what ``aggregate`` reduces and what
+        ``IgniteMetricHandler`` saves as the per-case details."""
+        buffer = super().get_buffer()
+        if isinstance(buffer, torch.Tensor):
+            return torch.where(torch.isinf(buffer), torch.full_like(buffer, float("nan")), buffer)
+        return buffer

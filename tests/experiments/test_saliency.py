@@ -9,8 +9,10 @@ import torch.nn.functional as F
 
 from custom_networks.experiments import DecoderSaliency, decoder_layers
 from custom_networks.nets import MILDNet, MSUNet, MultiResUNet, ResCRNet, ResidualUNet, UNet, UNetPlusPlus
+from custom_networks.nets.registry import NETWORKS
 
-NETWORKS = {
+# a tiny build of every network of the registry, and its decoder layers
+TINY = {
     "mildnet": lambda: MILDNet(2, 3, 1, features=(4, 8, 16)),
     "unet": lambda: UNet(2, 3, 1, features=(4, 8, 16)),
     "residualunet": lambda: ResidualUNet(2, 3, 1, features=(4, 8, 16)),
@@ -33,7 +35,7 @@ LAYERS = {
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_map_has_the_input_size_and_range(name):
     torch.manual_seed(0)
-    network = NETWORKS[name]()
+    network = TINY[name]()
     assert sorted(decoder_layers(network)) == sorted(LAYERS[name])
     saliency = DecoderSaliency(network)(torch.rand(3, 37, 45))  # no multiple of any network's: padded, cropped
     assert saliency.shape == (37, 45)

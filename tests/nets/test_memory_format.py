@@ -11,7 +11,7 @@ from custom_networks.nets import MILDNet, MultiResUNet, ResCRNet, is_channels_la
 
 SMALL = (4, 8, 16, 32, 64)
 FORMATS = {2: torch.channels_last, 3: torch.channels_last_3d}
-NETWORKS = {
+ENCODER_DECODERS = {
     "mildnet": lambda dims: MILDNet(dims, 2, 3, features=SMALL),
     # wide enough that no MultiRes branch has a single channel (whose layout is both contiguous and channels-last)
     "multiresunet": lambda dims: MultiResUNet(dims, 2, 3, features=(8, 16, 32, 64, 128)),
@@ -37,9 +37,9 @@ def _record_conv_outputs(net: nn.Module) -> list[torch.Tensor]:
 
 
 @pytest.mark.parametrize("spatial_dims", [2, 3])
-@pytest.mark.parametrize("name", NETWORKS)
+@pytest.mark.parametrize("name", ENCODER_DECODERS)
 def test_channels_last_throughout_with_the_same_output(name, spatial_dims):
-    net, net_cl = _pair(NETWORKS[name], spatial_dims)
+    net, net_cl = _pair(ENCODER_DECODERS[name], spatial_dims)
     fmt = FORMATS[spatial_dims]
     kernels = [p for p in net_cl.parameters() if p.ndim == spatial_dims + 2]
     assert kernels and all(p.is_contiguous(memory_format=fmt) for p in kernels)
