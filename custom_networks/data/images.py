@@ -136,12 +136,9 @@ def _copyable(source: Path, image: np.ndarray) -> bool:
 
 
 def _save_png(array: np.ndarray, path: Path) -> None:
-    if array.dtype == np.uint16 and array.ndim == 2:
-        img = Image.fromarray(array, mode="I;16")
-    elif array.dtype == np.uint8:
-        img = Image.fromarray(array)
-    else:
+    if not (array.dtype == np.uint8 or (array.dtype == np.uint16 and array.ndim == 2)):
         raise DataPreparationError(f"cannot store a {array.dtype} array of shape {array.shape} as PNG", path)
+    img = Image.fromarray(array)  # 2-D uint16 → "I;16" (Pillow 13 no longer takes a mode here)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, optimize=False)
 

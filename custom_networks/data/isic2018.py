@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 from custom_networks.data.base import BinaryMaskConverter, Sample, folder_pair_samples
 
@@ -24,13 +27,24 @@ class Isic2018(BinaryMaskConverter):
     layout = f"{INPUT}/ISIC_xxxxxxx.jpg and {GROUND_TRUTH}/ISIC_xxxxxxx_segmentation.png"
     classes = {0: "background", 1: "lesion"}
     channel_names = ("R", "G", "B")
+    #: Parts of the release read (subset name → (image folder, ground-truth folder)); every part present is used.
+    parts: ClassVar[Mapping[str, tuple[str, str]]] = {"training": (INPUT, GROUND_TRUTH)}
+    #: Image file types read from the image folders.
+    image_suffixes: ClassVar[tuple[str, ...]] = (".jpg", ".jpeg", ".png")
+    #: Whether each case records its part as ``subset`` in the datalist (for releases of several parts).
+    record_subset: ClassVar[bool] = False
 
     def find(self, src: Path) -> list[Sample]:
-        return folder_pair_samples(
+        return [sample for subset in self.parts for sample in self._part(src, subset)]
+
+    def _part(self, src: Path, subset: str) -> list[Sample]:
+        samples = folder_pair_samples(
             src,
-            INPUT,
-            GROUND_TRUTH,
+            *self.parts[subset],
             label_suffix="_segmentation",
-            image_suffixes=(".jpg", ".jpeg", ".png"),
+            image_suffixes=self.image_suffixes,
             label_suffixes=(".png",),
         )
+        if not self.record_subset:
+            return samples
+        return [dataclasses.replace(s, extra={**s.extra, "subset": subset}) for s in samples]

@@ -1,15 +1,17 @@
 """Turning published label conventions into class-index masks (0 = background, 1, 2, … = classes), with checks.
 
 Conventions met in the raw releases: binary 0/255 masks (ISIC, LGG, CVC, ISBI), one 0/255 mask per instance
-(DSB), instance-label images 0, 1, …, N (GlaS, Murphy), index images and colour-coded (palette) masks.
+(DSB), instance-label images 0, 1, …, N (GlaS, Murphy), index images and colour-coded (palette) masks, merged
+label maps whose grey levels stand for classes (Drosophila VNC) and polygon outlines (MoNuSeg).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from skimage.draw import polygon
 
 from custom_networks.data.errors import DataPreparationError
 from custom_networks.data.images import read_image
@@ -21,8 +23,10 @@ __all__ = [
     "class_pixels",
     "index_mask",
     "instance_foreground",
+    "lookup_mask",
     "palette_mask",
     "parse_palette",
+    "polygon_instances",
     "single_channel",
     "union_of_masks",
 ]
@@ -115,6 +119,33 @@ def index_mask(label: np.ndarray, path: Path, num_classes: int | None) -> np.nda
             path,
         )
     return label.astype(np.uint8)
+
+
+def lookup_mask(label: np.ndarray, table: Mapping[int, int], path: Path) -> np.ndarray:
+    """Class-index mask from a label map whose values stand for classes (``table``: map value → class index);
+    a value missing from ``table`` is an error naming it."""
+    label = check_values(single_channel(label, path), sorted(table), path)
+    lut = np.zeros(max(int(label.max()), *table) + 1, dtype=np.uint8)
+    lut[list(table)] = list(table.values())
+    return lut[label]
+
+
+def polygon_instances(polygons: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """Instance map (uint16: 0 = background, i = polygon i, counted from 1) of polygons given as N×2 arrays of
+    (x, y) pixel coordinates, clipped to ``shape``.
+
+    A pixel belongs to a polygon when its centre lies inside it or on its outline (``skimage.draw.polygon``).
+    Where polygons overlap, the pixel keeps the first polygon that covers it: later polygons never overwrite
+    earlier ones, so ``instances > 0`` is the union of all polygons.
+    """
+    if len(polygons) >= np.iinfo(np.uint16).max:
+        raise DataPreparationError(f"{len(polygons)} polygons do not fit a 16-bit instance map")
+    instances = np.zeros(shape, dtype=np.uint16)
+    for number, points in enumerate(polygons, start=1):
+        rows, cols = polygon(points[:, 1], points[:, 0], shape=shape)
+        free = instances[rows, cols] == 0
+        instances[rows[free], cols[free]] = number
+    return instances
 
 
 def parse_palette(palette: Sequence) -> np.ndarray:

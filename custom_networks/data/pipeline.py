@@ -13,12 +13,16 @@ from custom_networks.data.base import Converter
 from custom_networks.data.brats import Brats
 from custom_networks.data.cvc_clinicdb import CvcClinicDb
 from custom_networks.data.datalist import DATALIST, build_datalist, write_json
+from custom_networks.data.drosophila_vnc import DrosophilaVnc
 from custom_networks.data.dsb2018 import Dsb2018
 from custom_networks.data.errors import DataPreparationError
 from custom_networks.data.glas2015 import Glas2015
 from custom_networks.data.isbi2012 import Isbi2012
+from custom_networks.data.isic2017 import Isic2017
 from custom_networks.data.isic2018 import Isic2018
+from custom_networks.data.kvasir_seg import KvasirSeg
 from custom_networks.data.lgg import Lgg
+from custom_networks.data.monuseg import MoNuSeg
 from custom_networks.data.multiclass_microscopy import MulticlassMicroscopy
 from custom_networks.data.murphy import Murphy
 from custom_networks.data.output import check_destination, staged_output
@@ -31,7 +35,22 @@ __all__ = ["DATASETS", "SUMMARY", "make_converter", "option_names", "prepare"]
 #: Dataset name (CLI command) → converter class.
 DATASETS: dict[str, type[Converter]] = {
     cls.name: cls
-    for cls in (Isbi2012, Isic2018, Glas2015, Dsb2018, Lgg, Murphy, CvcClinicDb, Brats, WsiTiles, MulticlassMicroscopy)
+    for cls in (
+        Isbi2012,
+        Isic2018,
+        Glas2015,
+        Dsb2018,
+        Lgg,
+        Murphy,
+        CvcClinicDb,
+        Brats,
+        WsiTiles,
+        MulticlassMicroscopy,
+        Isic2017,
+        KvasirSeg,
+        DrosophilaVnc,
+        MoNuSeg,
+    )
 }
 SUMMARY = "summary.json"
 

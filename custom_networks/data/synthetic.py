@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import nibabel as nib
 import numpy as np
@@ -123,17 +124,27 @@ def dsb2018(root: Path, count: int, size: int, seed: int) -> None:
             _save_png(_binary(nuclei == k), folder / "masks" / f"{mask_id}.png")
 
 
-def _membranes(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Cell-membrane map of a Voronoi tessellation (boolean, membranes 2–3 px wide)."""
+def _cells(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Cell ids (1…n) of a random Voronoi tessellation of a size × size image."""
     seeds = np.zeros((size, size), dtype=np.int32)
     cells = max(4, size * size // 300)
     seeds[rng.integers(0, size, cells), rng.integers(0, size, cells)] = np.arange(1, cells + 1)
     _, (iy, ix) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
-    cell = seeds[iy, ix]
-    edge = np.zeros_like(cell, dtype=bool)
-    edge[:-1] |= cell[:-1] != cell[1:]
-    edge[:, :-1] |= cell[:, :-1] != cell[:, 1:]
-    return ndimage.binary_dilation(edge)
+    return seeds[iy, ix]
+
+
+def _cell_edges(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pixels whose lower neighbour is another cell, pixels whose right neighbour is another cell)."""
+    below, right = np.zeros_like(cell, dtype=bool), np.zeros_like(cell, dtype=bool)
+    below[:-1] = cell[:-1] != cell[1:]
+    right[:, :-1] = cell[:, :-1] != cell[:, 1:]
+    return below, right
+
+
+def _membranes(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Cell-membrane map of a Voronoi tessellation (boolean, membranes 2–3 px wide)."""
+    below, right = _cell_edges(_cells(rng, size))
+    return ndimage.binary_dilation(below | right)
 
 
 def isbi2012(root: Path, count: int, size: int, seed: int, layout: str = "tif") -> None:
@@ -157,19 +168,48 @@ def isbi2012(root: Path, count: int, size: int, seed: int, layout: str = "tif") 
     _save_tiff(np.stack(images[count:]), root / "test-volume.tif")
 
 
+def _isic_case(rng: np.random.Generator, size: int, inputs: Path, truth: Path, name: str) -> np.ndarray:
+    """Write one dermoscopy JPEG ``inputs/<name>.jpg`` and its 0/255 mask ``truth/<name>_segmentation.png``;
+    return the image."""
+    lesion = _ellipses(rng, _wide(size, 4 / 3), 1, (0.2, 0.35)) > 0
+    image = _render(rng, lesion.astype(np.int64), [[225, 180, 160], [120, 70, 50]], noise=8)
+    _save_png(image, inputs / f"{name}.jpg", quality=95)
+    _save_png(_binary(lesion), truth / f"{name}_segmentation.png")
+    return image
+
+
 def isic2018(root: Path, count: int, size: int, seed: int) -> None:
     """``ISIC2018_Task1-2_Training_Input/ISIC_nnnnnnn.jpg`` + ``…GroundTruth/ISIC_nnnnnnn_segmentation.png`` (0/255)."""
     inputs, truth = root / "ISIC2018_Task1-2_Training_Input", root / "ISIC2018_Task1_Training_GroundTruth"
     for i in range(count):
-        rng = _rng(seed, "isic2018", i)
-        lesion = _ellipses(rng, _wide(size, 4 / 3), 1, (0.2, 0.35)) > 0
-        image = _render(rng, lesion.astype(np.int64), [[225, 180, 160], [120, 70, 50]], noise=8)
-        name = f"ISIC_{1000 + 3 * i:07d}"
-        _save_png(image, inputs / f"{name}.jpg", quality=95)
-        _save_png(_binary(lesion), truth / f"{name}_segmentation.png")
+        _isic_case(_rng(seed, "isic2018", i), size, inputs, truth, f"ISIC_{1000 + 3 * i:07d}")
     for folder in (inputs, truth):
         (folder / "LICENSE.txt").write_text("Synthetic data, CC0.\n")
         (folder / "ATTRIBUTION.txt").write_text("Synthetic ISIC-2018 layout (custom_networks.data.synthetic).\n")
+
+
+_ISIC2017_PARTS = (
+    ("ISIC-2017_Validation_Data", "ISIC-2017_Validation_Part1_GroundTruth"),
+    ("ISIC-2017_Training_Data", "ISIC-2017_Training_Part1_GroundTruth"),
+    ("ISIC-2017_Test_v2_Data", "ISIC-2017_Test_v2_Part1_GroundTruth"),
+)
+
+
+def isic2017(root: Path, count: int, size: int, seed: int, layout: str = "validation") -> None:
+    """``ISIC-2017_Validation_Data/ISIC_nnnnnnn.jpg`` with the archive's ``ISIC_nnnnnnn_superpixels.png`` (RGB-encoded
+    superpixel indices) + ``ISIC-2017_Validation_Part1_GroundTruth/ISIC_nnnnnnn_segmentation.png`` (0/255);
+    ``layout="all"`` spreads the cases over the Validation, Training and Test_v2 parts in turn."""
+    if layout not in ("validation", "all"):
+        raise DataPreparationError(f"isic2017 layout must be 'validation' or 'all', got {layout!r}")
+    parts = _ISIC2017_PARTS if layout == "all" else _ISIC2017_PARTS[:1]
+    for i in range(count):
+        inputs, truth = (root / folder for folder in parts[i % len(parts)])
+        name = f"ISIC_{9995 + 7 * i:07d}"
+        image = _isic_case(_rng(seed, "isic2017", i), size, inputs, truth, name)
+        rows, cols = np.indices(image.shape[:2]) // 8
+        index = rows * (image.shape[1] // 8 + 1) + cols
+        superpixels = np.dstack([index & 255, (index >> 8) & 255, index >> 16]).astype(np.uint8)
+        _save_png(superpixels, inputs / f"{name}_superpixels.png")
 
 
 def glas2015(root: Path, count: int, size: int, seed: int) -> None:
@@ -236,6 +276,119 @@ def cvc_clinicdb(root: Path, count: int, size: int, seed: int, fmt: str = "tif")
             root / "Original" / f"{i + 1}.{fmt}",
         )
         save(_binary(polyp), root / "Ground Truth" / f"{i + 1}.{fmt}")
+
+
+def kvasir_seg(root: Path, count: int, size: int, seed: int) -> None:
+    """``Kvasir-SEG/images/<id>.jpg`` (RGB) + ``Kvasir-SEG/masks/<id>.jpg``: the 0/255 polyp mask stored as an RGB
+    JPEG, so its edges carry the intermediate grey levels of JPEG compression, as in the release."""
+    top = root / "Kvasir-SEG"
+    for i in range(count):
+        rng = _rng(seed, "kvasir_seg", i)
+        polyp = _ellipses(rng, _wide(size, 622 / 529), 1, (0.15, 0.3)) > 0
+        image = _render(rng, polyp.astype(np.int64), [[160, 75, 60], [230, 140, 110]], noise=10)
+        case = "cju" + hashlib.sha256(f"kvasir_seg-{seed}-{i}".encode()).hexdigest()[:22]
+        _save_png(image, top / "images" / f"{case}.jpg", quality=90)
+        _save_png(np.dstack([_binary(polyp)] * 3), top / "masks" / f"{case}.jpg", quality=75)
+
+
+# Drosophila VNC merged map: membrane | / - \, junction, glia/extracellular, mitochondrion, synapse, intracellular
+_VNC_VALUES = np.array([0, 32, 64, 96, 128, 159, 191, 223, 255], dtype=np.uint8)
+_VNC_INTENSITY = [50, 50, 50, 50, 40, 120, 85, 65, 185]
+
+
+def _vnc_map(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Index (into :data:`_VNC_VALUES`) of every pixel of one section: Voronoi cells (intracellular) outlined by
+    membranes labelled by orientation, junctions where outlines meet, the outline of every fifth cell as glia,
+    mitochondria inside cells and synapses on a few membranes."""
+    cell = _cells(rng, size)
+    below, right = _cell_edges(cell)
+    membrane = ndimage.binary_dilation(below | right)
+    gy, gx = np.gradient(ndimage.gaussian_filter(membrane.astype(np.float32), 1.5))
+    orientation = np.rint((np.arctan2(gy, gx) % np.pi) / (np.pi / 4)).astype(np.int64) % 4
+    index = np.where(membrane, orientation, 8)
+    index[ndimage.binary_dilation(below & right) & membrane] = 4
+    index[membrane & (cell % 5 == 0)] = 5
+    free = ~ndimage.binary_dilation(membrane, iterations=2)
+    index[_ellipses(rng, (size, size), int(rng.integers(3, 7)), (0.03, 0.06), within=free) > 0] = 6
+    spots = np.zeros((size, size), dtype=bool)
+    rows, cols = np.nonzero(membrane)
+    picks = rng.choice(len(rows), size=min(3, len(rows)), replace=False)
+    spots[rows[picks], cols[picks]] = True
+    index[ndimage.binary_dilation(spots, iterations=2)] = 7
+    return index
+
+
+def drosophila_vnc(root: Path, count: int, size: int, seed: int) -> None:
+    """``stack1/raw/NN.tif`` (8-bit grey sections) + ``stack1/labels/labelsNNNNNNNN.png`` (merged map with the
+    publisher's nine values), the split-up ``stack1/{membranes,synapses}`` (1-bit) and ``mitochondria`` (0/255)
+    PNGs, and two unlabelled ``stack2/raw`` sections."""
+    stack = root / "stack1"
+    for i in range(count + 2):
+        rng = _rng(seed, "drosophila_vnc", i)
+        index = _vnc_map(rng, size)
+        image = _render(rng, index, _VNC_INTENSITY, noise=15)
+        if i >= count:
+            _save_tiff(image, root / "stack2" / "raw" / f"{i - count:02d}.tif")
+            continue
+        _save_tiff(image, stack / "raw" / f"{i:02d}.tif")
+        _save_png(_VNC_VALUES[index], stack / "labels" / f"labels{i:08d}.png")
+        _save_png(index <= 5, stack / "membranes" / f"{i:02d}.png")
+        _save_png(_binary(index == 6), stack / "mitochondria" / f"{i:02d}.png")
+        _save_png(index == 7, stack / "synapses" / f"{i:02d}.png")
+    (root / "README.md").write_text("Synthetic Drosophila VNC ssTEM layout (custom_networks.data.synthetic).\n")
+
+
+def _nuclei(rng: np.random.Generator, size: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """(outlines as N×2 arrays of x, y; boolean mask of the ellipses they trace) of nuclei placed at random: they
+    may overlap each other and cross the border."""
+    ys, xs = np.indices((size, size), dtype=np.float32)
+    outlines, mask = [], np.zeros((size, size), dtype=bool)
+    for _ in range(int(rng.integers(3, 4 + size // 8))):
+        (cx, cy), (rx, ry) = rng.uniform(0, size, 2), rng.uniform(0.05, 0.1, 2) * size
+        angles = np.linspace(0, 2 * np.pi, int(rng.integers(12, 24)), endpoint=False) + rng.uniform(0, np.pi)
+        outlines.append(np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], axis=-1))
+        mask |= ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1
+    return outlines, mask
+
+
+def _aperio_xml(outlines: list[np.ndarray], path: Path) -> None:
+    """Write Aperio ImageScope XML (``Annotations/Annotation/Regions/Region/Vertices/Vertex X= Y=``) with one
+    region per outline; as in MoNuSeg, region Ids start at 2 and some regions have integer vertices, others
+    decimal ones."""
+    top = ElementTree.Element("Annotations", MicronsPerPixel="0.252700")
+    annotation = ElementTree.SubElement(top, "Annotation", Id="1", Name="", Type="4", LineColor="65280")
+    ElementTree.SubElement(annotation, "Attributes")
+    regions = ElementTree.SubElement(annotation, "Regions")
+    ElementTree.SubElement(regions, "RegionAttributeHeaders")
+    for k, points in enumerate(outlines):
+        region = ElementTree.SubElement(regions, "Region", Id=str(k + 2), Type="0", DisplayId=str(k + 2))
+        ElementTree.SubElement(region, "Attributes")
+        vertices = ElementTree.SubElement(region, "Vertices")
+        text = "{:.0f}" if k % 2 else "{:.6f}"
+        for x, y in points:
+            ElementTree.SubElement(vertices, "Vertex", X=text.format(x), Y=text.format(y))
+    ElementTree.SubElement(annotation, "Plots")
+    ElementTree.indent(top, space="\t")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ElementTree.ElementTree(top).write(path, encoding="utf-8")
+
+
+def monuseg(root: Path, count: int, size: int, seed: int, layout: str = "test") -> None:
+    """``MoNuSegTestData/TCGA-….tif`` (RGB H&E-like tile) + ``TCGA-….xml`` (one polygon per nucleus, Aperio
+    ImageScope XML, no mask images); ``layout="training"`` writes the training release instead:
+    ``MoNuSeg 2018 Training Data/Tissue Images/*.tif`` + ``Annotations/*.xml``."""
+    if layout not in ("test", "training"):
+        raise DataPreparationError(f"monuseg layout must be 'test' or 'training', got {layout!r}")
+    images = root / ("MoNuSegTestData" if layout == "test" else "MoNuSeg 2018 Training Data/Tissue Images")
+    outlines_dir = images if layout == "test" else images.parent / "Annotations"
+    for i in range(count):
+        rng = _rng(seed, "monuseg", i)
+        outlines, nuclei = _nuclei(rng, size)
+        image = _render(rng, nuclei.astype(np.int64), [[235, 170, 205], [95, 55, 145]], noise=12)
+        code = hashlib.sha256(f"monuseg-{seed}-{i}".encode()).hexdigest().upper()
+        name = f"TCGA-{code[:2]}-{code[2:6]}-01A-01-TS1"
+        _save_tiff(image, images / f"{name}.tif")
+        _aperio_xml(outlines, outlines_dir / f"{name}.xml")
 
 
 # BraTS intensities per class (background, brain, NCR/NET, ED, ET) and modality (t1, t1ce, t2, flair).
@@ -335,7 +488,22 @@ def multiclass_microscopy(root: Path, count: int, size: int, seed: int, colour: 
 #: Dataset name → generator ``(root, count, size, seed, **options)``.
 GENERATORS: dict[str, Callable[..., None]] = {
     f.__name__: f
-    for f in (isbi2012, isic2018, glas2015, dsb2018, lgg, murphy, cvc_clinicdb, brats, wsi_tiles, multiclass_microscopy)
+    for f in (
+        isbi2012,
+        isic2018,
+        glas2015,
+        dsb2018,
+        lgg,
+        murphy,
+        cvc_clinicdb,
+        brats,
+        wsi_tiles,
+        multiclass_microscopy,
+        isic2017,
+        kvasir_seg,
+        drosophila_vnc,
+        monuseg,
+    )
 }
 
 
@@ -350,8 +518,8 @@ def synthesize(dataset: str, dst: str | Path, count: int = 12, size: int = 64, s
         size: image height in pixels (widths follow each dataset's aspect ratio; BraTS volumes are size³ unless
             ``depth`` is given).
         seed: random seed.
-        options: generator options (``layout`` for isbi2012/brats, ``fmt`` for cvc_clinicdb, ``slices`` for lgg,
-            ``depth`` for brats, ``colour`` for multiclass_microscopy).
+        options: generator options (``layout`` for isbi2012/brats/isic2017/monuseg, ``fmt`` for cvc_clinicdb,
+            ``slices`` for lgg, ``depth`` for brats, ``colour`` for multiclass_microscopy).
     """
     if dataset not in GENERATORS:
         raise DataPreparationError(f"unknown dataset {dataset!r}; choose one of {', '.join(GENERATORS)}")

@@ -6,6 +6,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree import ElementTree
 
 import nibabel as nib
 import numpy as np
@@ -27,6 +28,10 @@ SYNTH = {
     "brats-decathlon": {"count": 7, "size": 16, "layout": "decathlon"},
     "multiclass_microscopy": {"count": 8},
     "murphy": {"count": 8},
+    "isic2017": {"count": 8},
+    "kvasir_seg": {"count": 8},
+    "drosophila_vnc": {"count": 8},
+    "monuseg": {"count": 8},
 }
 OPTIONS = {"multiclass_microscopy": {"palette": [list(c) for c in SYNTHETIC_PALETTE]}}
 
@@ -63,9 +68,33 @@ def _grade_row_missing(raw: Path) -> Path:
     return grades
 
 
-def _image_deleted(raw: Path) -> Path:
-    image = _delete(_first(raw, "*Input/*.jpg"))
-    return raw / "ISIC2018_Task1_Training_GroundTruth" / f"{image.stem}_segmentation.png"
+def _image_deleted(pattern: str, label_of: Callable[[Path], Path]) -> Callable[[Path], Path]:
+    """Break a raw copy by deleting its first image matching ``pattern``; its label, ``label_of(image)``, is at
+    fault."""
+    return lambda raw: label_of(_delete(_first(raw, pattern)))
+
+
+def _isic_mask(truth: str) -> Callable[[Path], Path]:
+    return lambda image: image.parents[1] / truth / f"{image.stem}_segmentation.png"
+
+
+def _edit_regions(raw: Path, change: Callable[[list[ElementTree.Element]], None]) -> Path:
+    """Apply ``change`` to the ``Region`` elements of the first MoNuSeg XML."""
+    path = _first(raw, "MoNuSegTestData/*.xml")
+    tree = ElementTree.parse(path)
+    change(tree.getroot().findall("Annotation/Regions/Region"))
+    tree.write(path, encoding="utf-8")
+    return path
+
+
+def _two_vertices(regions: list[ElementTree.Element]) -> None:
+    vertices = regions[0].find("Vertices")
+    for vertex in list(vertices)[2:]:
+        vertices.remove(vertex)
+
+
+def _text_coordinate(regions: list[ElementTree.Element]) -> None:
+    regions[1].find("Vertices/Vertex").set("X", "12,5")
 
 
 # id → (dataset, break the raw copy and return the file at fault, expected problem)
@@ -76,7 +105,11 @@ CASES = {
         lambda r: _delete(_first(r, "*GroundTruth/*.png")),
         "has no label",
     ),
-    "isic-image-missing": ("isic2018", _image_deleted, "label has no matching image"),
+    "isic-image-missing": (
+        "isic2018",
+        _image_deleted("*Input/*.jpg", _isic_mask("ISIC2018_Task1_Training_GroundTruth")),
+        "label has no matching image",
+    ),
     "dsb-unreadable-mask": ("dsb2018", lambda r: _garbage(_first(r, "stage1_train/*/masks/*.png")), "unreadable file"),
     "lgg-unreadable-image": ("lgg", lambda r: _garbage(_first(r, "kaggle_3m/*/*_1.tif")), "unreadable file"),
     "lgg-size-mismatch": (
@@ -145,6 +178,36 @@ CASES = {
         lambda r: _delete(r / "labels" / "ic100").parent.parent / "images" / "ic100",
         "has no labels",
     ),
+    "isic2017-image-missing": (
+        "isic2017",
+        _image_deleted("*_Data/*.jpg", _isic_mask("ISIC-2017_Validation_Part1_GroundTruth")),
+        "label has no matching image",
+    ),
+    "kvasir-image-missing": (
+        "kvasir_seg",
+        _image_deleted("Kvasir-SEG/images/*.jpg", lambda image: image.parents[1] / "masks" / image.name),
+        "label has no matching image",
+    ),
+    "drosophila-unknown-map-value": (
+        "drosophila_vnc",
+        lambda r: _rewrite(
+            r / "stack1/labels/labels00000003.png", lambda a: np.where(a == 255, 200, a).astype(np.uint8)
+        ),
+        "unexpected label values 200 (allowed: 0, 32, 64, 96, 128, 159, 191, 223, 255)",
+    ),
+    "drosophila-section-missing": (
+        "drosophila_vnc",
+        _image_deleted("stack1/raw/*.tif", lambda raw: raw.parents[1] / "labels" / f"labels{int(raw.stem):08d}.png"),
+        "label has no matching image",
+    ),
+    "monuseg-two-vertices": ("monuseg", lambda r: _edit_regions(r, _two_vertices), "region 2: 2 vertices"),
+    "monuseg-text-coordinate": ("monuseg", lambda r: _edit_regions(r, _text_coordinate), "region 3: non-numeric"),
+    "monuseg-xml-missing": (
+        "monuseg",
+        lambda r: _delete(_first(r, "MoNuSegTestData/*.xml")).with_suffix(".tif"),
+        "image has no label",
+    ),
+    "monuseg-unreadable-xml": ("monuseg", lambda r: _garbage(_first(r, "MoNuSegTestData/*.xml")), "unreadable file"),
 }
 
 
@@ -172,6 +235,17 @@ def test_empty_or_missing_source_is_an_error(tmp_path: Path):
     with pytest.raises(DataPreparationError, match="source folder does not exist"):
         prepare_quietly("dsb2018", tmp_path / "nowhere", tmp_path / "data")
     assert not (tmp_path / "data").exists() and leftovers(tmp_path / "data") == []
+
+
+def test_unknown_mapping_is_an_error_naming_the_choices(tmp_path: Path):
+    raw = synthesize("drosophila_vnc", tmp_path / "raw", count=8, size=24)
+    prepare_quietly("drosophila_vnc", raw, tmp_path / "data")
+    before = snapshot(tmp_path / "data")
+    with pytest.raises(DataPreparationError, match="--mapping must be one of membrane, organelles, got 'nuclei'"):
+        prepare_quietly("drosophila_vnc", raw, tmp_path / "data", mapping="nuclei")
+    with pytest.raises(DataPreparationError, match="--block must be an integer >= 1"):
+        prepare_quietly("drosophila_vnc", raw, tmp_path / "data", block=0)
+    assert snapshot(tmp_path / "data") == before and leftovers(tmp_path / "data") == []
 
 
 def test_colour_masks_without_palette_are_an_error(tmp_path: Path):

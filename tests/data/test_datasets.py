@@ -16,6 +16,7 @@ from tests.data.checks import check_datalist, check_grouping, load, prepare_quie
 
 SIZE = 32
 PALETTE = [list(c) for c in SYNTHETIC_PALETTE]
+MONUSEG_KEYS = ("case", "subset", "patient", "instance_map")
 
 # name → (dataset, synthesize options, prepare options, cases, channels, label values, extra keys, grouped by)
 LAYOUTS = {
@@ -60,6 +61,22 @@ LAYOUTS = {
         ("case",),
         None,
     ),
+    "isic2017": ("isic2017", {"count": 10}, {}, 10, 3, {0, 1}, ("case", "subset"), None),
+    "isic2017-all": ("isic2017", {"count": 12, "layout": "all"}, {}, 12, 3, {0, 1}, ("case", "subset"), None),
+    "kvasir_seg": ("kvasir_seg", {"count": 10}, {}, 10, 3, {0, 1}, ("case",), None),
+    "drosophila_vnc": ("drosophila_vnc", {"count": 10}, {}, 10, 1, {0, 1}, ("case", "slice"), None),
+    "drosophila_vnc-organelles": (
+        "drosophila_vnc",
+        {"count": 10},
+        {"mapping": "organelles"},
+        10,
+        1,
+        {0, 1, 2},
+        ("case", "slice"),
+        None,
+    ),
+    "monuseg": ("monuseg", {"count": 10}, {}, 10, 3, {0, 1}, MONUSEG_KEYS, "patient"),
+    "monuseg-training": ("monuseg", {"count": 10, "layout": "training"}, {}, 10, 3, {0, 1}, MONUSEG_KEYS, "patient"),
 }
 
 
