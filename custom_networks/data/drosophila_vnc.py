@@ -12,6 +12,7 @@ from custom_networks.data.errors import DataPreparationError
 from custom_networks.data.files import index_by_key, list_files, locate, pair_by_key, stem
 from custom_networks.data.images import read_image
 from custom_networks.data.labels import lookup_mask
+from custom_networks.data.splits import check_block
 
 __all__ = ["MAPPINGS", "MAP_VALUES", "DrosophilaVnc"]
 
@@ -85,11 +86,9 @@ class DrosophilaVnc(PlanarConverter):
         super().__init__()
         if mapping not in MAPPINGS:
             raise DataPreparationError(f"--mapping must be one of {', '.join(MAPPINGS)}, got {mapping!r}")
-        if isinstance(block, bool) or not isinstance(block, int) or block < 1:
-            raise DataPreparationError(f"--block must be an integer >= 1, got {block!r}")
         self.mapping = mapping
         self.classes, self.table = MAPPINGS[mapping]
-        self.block = block
+        self.block = check_block(block)
 
     def find(self, src: Path) -> list[Sample]:
         root = locate(src, lambda d: (d / "raw").is_dir() and (d / "labels").is_dir())

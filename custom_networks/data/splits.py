@@ -14,10 +14,21 @@ import numpy as np
 from custom_networks.data.errors import DataPreparationError
 from custom_networks.data.files import natural_key
 
-__all__ = ["TEST", "assign_splits", "check_split_options"]
+__all__ = ["TEST", "assign_splits", "check_block", "check_split_options"]
 
 #: Split value of a held-out (testing) item; training items get their fold index 0 … num_folds-1.
 TEST = -1
+
+
+def check_block(block: int) -> int:
+    """``block``, the number of consecutive numbered cases (sections, video frames) that share a split group.
+
+    Raises:
+        DataPreparationError: not an integer >= 1.
+    """
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise DataPreparationError(f"--block must be an integer >= 1, got {block!r}")
+    return block
 
 
 def check_split_options(seed: int, test_fraction: float, num_folds: int) -> None:

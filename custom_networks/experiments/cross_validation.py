@@ -17,10 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from monai.bundle import ConfigParser
-
 from custom_networks.data import datalist_split
-from custom_networks.experiments.networks import bundle_network, network_def
+from custom_networks.experiments.networks import bundle_config, bundle_network, network_def
 from custom_networks.experiments.plots import plot_boxplot, plot_training_curves
 from custom_networks.experiments.runs import Run
 from custom_networks.experiments.statistics import (
@@ -49,14 +47,6 @@ def as_list(value: str | int | Sequence[Any]) -> list[Any]:
     return [value] if isinstance(value, int) else list(value)
 
 
-def _bundle_config(bundle_dir: Path, overrides: dict[str, Any]) -> ConfigParser:
-    """The bundle's ``train.json`` with ``overrides``."""
-    parser = ConfigParser()
-    parser.read_config(str(bundle_dir / "configs" / "train.json"))
-    parser.update(overrides)
-    return parser
-
-
 def plan_runs(
     bundle_dir: Path,
     dataset_dir: Path,
@@ -73,7 +63,7 @@ def plan_runs(
     reserved = sorted(set(overrides) & set(RUN_KEYS))
     if reserved:
         raise ValueError(f"{reserved} are set per run; choose networks with --networks and folds with --folds.")
-    parser = _bundle_config(bundle_dir, overrides)
+    parser = bundle_config(bundle_dir, overrides)
     definitions = {network: network_def(network, parser) for network in networks}
     for fold in folds:
         datalist_split(dataset_dir, "validation", fold)  # raises for a fold without cases
@@ -156,7 +146,7 @@ def cross_validate(
     """
     bundle_dir = find_bundle(bundle)
     overrides = json.loads(json.dumps({**overrides, **({} if epochs is None else {"max_epochs": epochs})}))
-    own = bundle_network(_bundle_config(bundle_dir, overrides))
+    own = bundle_network(bundle_config(bundle_dir, overrides))
     networks = list(dict.fromkeys([own, *BASELINES] if networks is None else as_list(networks)))
     folds = [int(fold) for fold in as_list(folds)]
     output_dir = Path(output_dir or Path("cross_validation") / bundle_dir.name).resolve()

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from monai.bundle import ConfigParser
 
 from custom_networks.nets.registry import NETWORKS, network_name
 
-__all__ = ["bundle_network", "network_def"]
+__all__ = ["bundle_config", "bundle_network", "network_def"]
+
+
+def bundle_config(bundle_dir: Path, overrides: dict[str, Any]) -> ConfigParser:
+    """The bundle's ``train.json`` with ``overrides``."""
+    parser = ConfigParser()
+    parser.read_config(str(bundle_dir / "configs" / "train.json"))
+    parser.update(overrides)
+    return parser
 
 
 def bundle_network(parser: ConfigParser) -> str:

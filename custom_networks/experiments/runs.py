@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ __all__ = ["Run", "RunError"]
 logger = logging.getLogger(__name__)
 
 SETTINGS_FILE = "run.json"
+TIMINGS_FILE = "timings.json"
 EVAL_DIR = "eval"
 PARTIAL_EVAL_DIR = "eval.partial"
 LOG_LINES = 20
@@ -42,7 +44,8 @@ class Run:
 
     Folder ``root`` is the run's ``bundle_root``: ``models/``, ``logs/`` (TensorBoard), ``eval/`` (the per-case CSVs
     and overlays of ``evaluate.json``; it appears, by a rename, only once the evaluation has finished), ``run.json``
-    (these settings) and ``train.log`` / ``evaluate.log`` (the subprocesses' output, appended per attempt).
+    (these settings), ``timings.json`` (wall seconds of training and evaluation, summed over attempts) and
+    ``train.log`` / ``evaluate.log`` (the subprocesses' output, appended per attempt).
 
     Args:
         bundle_dir: the bundle folder (``configs/train.json``, ``configs/evaluate.json``).
@@ -100,15 +103,18 @@ class Run:
         names = ["train.json", "evaluate.json"] if evaluate else ["train.json"]
         return [str(self.bundle_dir / "configs" / name) for name in names]
 
-    def command(self, evaluate: bool, resume: bool = False) -> list[str]:
-        """``python -m monai.bundle run`` of the training (``resume``: with ``--resume True``) or of the evaluation,
-        which writes into ``eval.partial/``."""
+    def command(
+        self, evaluate: bool, resume: bool = False, dataset_dir: Path | None = None, output_dir: Path | None = None
+    ) -> list[str]:
+        """``python -m monai.bundle run`` of the training (``resume``: with ``--resume True``) or of the evaluation of
+        the test split of ``dataset_dir`` (default: the run's), which writes into ``output_dir`` (default:
+        ``eval.partial/``)."""
         command = [sys.executable, "-m", "monai.bundle", "run", *([] if evaluate else ["training"])]
         command += ["--config_file", repr(self.config_files(evaluate))]
-        command += ["--bundle_root", str(self.root), "--dataset_dir", str(self.dataset_dir)]
+        command += ["--bundle_root", str(self.root), "--dataset_dir", str(dataset_dir or self.dataset_dir)]
         overrides = dict(self.overrides)
         if evaluate:
-            overrides["output_dir"] = str(self.root / PARTIAL_EVAL_DIR)
+            overrides["output_dir"] = str(output_dir or self.root / PARTIAL_EVAL_DIR)
         elif resume:
             overrides["resume"] = True
         return command + [f"--{key}={value!r}" for key, value in overrides.items()]
@@ -154,12 +160,37 @@ class Run:
         self._call(self.command(evaluate=True), "evaluation", "evaluate.log")
         partial.rename(self.eval_dir)
 
+    def evaluate_on(self, dataset_dir: Path, output_dir: Path) -> Path:
+        """Evaluate the run's trained model on the test split of another dataset into ``output_dir`` (returned), once:
+        an existing ``output_dir`` is kept.
+
+        Raises:
+            RunError: the evaluation failed.
+        """
+        if not output_dir.is_dir():
+            partial = output_dir.with_name(output_dir.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            command = self.command(evaluate=True, dataset_dir=dataset_dir, output_dir=partial)
+            self._call(command, f"evaluation on {dataset_dir}", f"evaluate_{output_dir.name}.log")
+            partial.rename(output_dir)
+        return output_dir
+
+    def timings(self) -> dict[str, float]:
+        """Wall seconds of each stage, named as its log (``train``, ``evaluate``, ``evaluate_<folder>``), summed over
+        attempts."""
+        path = self.root / TIMINGS_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
     def _call(self, command: list[str], stage: str, log_name: str) -> None:
         log_file = self.root / log_name
+        start = time.perf_counter()
         with open(log_file, "a", encoding="utf-8") as log:
             log.write(f"$ {shlex.join(command)}\n")
             log.flush()
             code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
+        timings, key = self.timings(), Path(log_name).stem
+        timings[key] = timings.get(key, 0.0) + time.perf_counter() - start
+        (self.root / TIMINGS_FILE).write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
         if code != 0:
             lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
             errors = list(dict.fromkeys(line for line in lines if EXCEPTION.match(line)))  # chained ones too

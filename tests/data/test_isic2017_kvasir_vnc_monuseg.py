@@ -112,6 +112,19 @@ def test_drosophila_blocks_keep_adjacent_sections_together(tmp_path: Path):
     assert len(datalist["testing"]) == 4 and sorted({item["fold"] for item in datalist["training"]}) == [0, 1, 2, 3]
 
 
+def test_cvc_blocks_keep_consecutive_frames_together(tmp_path: Path):
+    raw = synthesize("cvc_clinicdb", tmp_path / "raw", count=20, size=24)
+    prepare_quietly("cvc_clinicdb", raw, tmp_path / "data", block=4, test_fraction=0.2, num_folds=4)
+    datalist = json.loads((tmp_path / "data" / "datalist.json").read_text())
+    split_of: dict[int, set] = {}
+    for split, items in (("train", datalist["training"]), ("test", datalist["testing"])):
+        for item in items:
+            frame = int(Path(item["image"]).stem)
+            split_of.setdefault((frame - 1) // 4, set()).add(item["fold"] if split == "train" else "test")
+    assert len(split_of) == 5 and all(len(splits) == 1 for splits in split_of.values())
+    assert len(datalist["testing"]) == 4
+
+
 def test_isic2017_reads_every_part_and_skips_superpixels(tmp_path: Path):
     raw = synthesize("isic2017", tmp_path / "raw", count=9, size=32, layout="all")
     assert len(list(raw.glob("*_Data/*_superpixels.png"))) == 9

@@ -1,0 +1,373 @@
+"""Every bundle trained and measured on the real public data in ``../shared/data`` (or a stand-in for its dataset),
+with a stated CPU protocol, by one command: ``python scripts/real_data.py <bundle>``.
+
+For a bundle, :func:`real_data` prepares its data from the publisher's layout (``prepare_data.py``'s converters), trains
+the bundle's own network through ``monai.bundle`` on folds 1–4 with fold 0 validating, evaluates the best model on
+the test split (and on an external test set where the protocol names one), and writes ``results.json`` and
+``results.md``: the data, the split, the protocol (every config override), the command, Dice, IoU, HD95 (per class
+where there are several) and the training time. With ``compare`` it also cross-validates the bundle's network against
+U-Net with identical settings (:func:`~custom_networks.experiments.cross_validate`: folds, per-case results, paired
+tests, training curves). Runs resume after an interruption, as the comparisons do.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+
+from custom_networks.data import prepare
+from custom_networks.experiments.cross_validation import cross_validate
+from custom_networks.experiments.networks import bundle_config, bundle_network
+from custom_networks.experiments.runs import Run
+from custom_networks.zoo import find_bundle, write_configs
+from custom_networks.zoo.template import format_json
+
+__all__ = ["PROTOCOLS", "RealDataProtocol", "real_data", "evaluation_metrics"]
+
+logger = logging.getLogger(__name__)
+
+RESULTS = "results.json"
+PREPARED = "prepare.json"  # the preparation settings of a prepared folder, to reuse it only when they match
+
+
+@dataclass(frozen=True)
+class RealDataProtocol:
+    """How one bundle is trained and measured on real data.
+
+    Args:
+        folder: the raw dataset, a folder of ``data_root`` in its publisher's layout.
+        dataset: the ``prepare_data.py`` dataset (converter) that reads it.
+        overrides: the bundle config overrides of the CPU protocol (widths, crop size, epochs, batch, validation
+            interval, workers, seed), the same for every run of the bundle, comparisons included.
+        prepare_options: options of the converter (e.g. a label mapping).
+        stand_in: empty when ``folder`` is the bundle's own dataset; else what the data is and why it stands in.
+        external: ``(folder, dataset)`` of a second dataset the trained model is also evaluated on, whole.
+        compare_folds: validation folds of the comparison with U-Net (none: no comparison).
+        halves_axis: for a dataset of one volume (one case cannot make a test split): train on the half below the
+            middle of this axis (a copy of it validating), test on the other half; None: the converter's seeded split.
+    """
+
+    folder: str
+    dataset: str
+    overrides: dict[str, Any]
+    prepare_options: dict[str, Any] = field(default_factory=dict)
+    stand_in: str = ""
+    external: tuple[str, str] | None = None
+    compare_folds: tuple[int, ...] = ()
+    halves_axis: int | None = None
+
+
+# What every CPU protocol shares: seeded, no progress bars in the logs, the data loaded by two workers.
+CPU = {"seed": 0, "progress": False, "num_workers": 2}
+# The MILDNet bundles: a quarter of the paper's widths (16…256), batches of 8, validation every 5 epochs.
+MILDNET = {**CPU, "features": [16, 32, 64, 128, 256], "batch_size": 8, "val_interval": 5}
+# One BraTS volume, one training half: every epoch is one random crop, so many short epochs.
+BRATS = {**CPU, "roi_size": [64, 64, 64], "batch_size": 1, "num_workers": 0, "cache_rate": 1.0, "max_epochs": 300}
+BRATS_VALIDATION = {"val_interval": 25, "early_stop_patience": 100}
+DROSOPHILA = "drosophila_vnc_sstem_gt"
+MONUSEG = "monuseg2018_test_subset"
+# adjacent sections look alike: split by blocks of 4 (the publisher's 80/20 split), one block tests, one validates
+DROSOPHILA_SPLIT = {"block": 4, "test_fraction": 0.2, "num_folds": 4}
+DROSOPHILA_STAND_IN = (
+    "20 ssTEM sections of a Drosophila third-instar larva VNC (Gerhard et al. 2013), the same kind of images as the "
+    "bundle's dataset"
+)
+MONUSEG_STAND_IN = "7 H&E tiles of MoNuSeg 2018 with nuclei as foreground, for the bundle's H&E histology"
+
+PROTOCOLS: dict[str, RealDataProtocol] = {
+    "mildnet_dsb2018_nuclei": RealDataProtocol(
+        "dsb2018_stage1_train_subset",
+        "dsb2018",
+        {**MILDNET, "roi_size": [128, 128], "max_epochs": 40},
+        compare_folds=(0, 1, 2),
+    ),
+    "multiresunet_cvc_clinicdb_endoscopy": RealDataProtocol(
+        "cvc_clinicdb_subset",
+        "cvc_clinicdb",
+        {**CPU, "features": [16, 32, 64, 128, 256], "batch_size": 8, "max_epochs": 40, "val_interval": 5},
+        prepare_options={"block": 20},  # consecutive frames are near-copies: split blocks of 20 frame numbers
+        external=("kvasir_seg_sample", "kvasir_seg"),
+        compare_folds=(0, 1, 2),
+    ),
+    "mildnet_isic2018_dermoscopy": RealDataProtocol(
+        "isic2017_part1_validation_subset",
+        "isic2017",
+        {**MILDNET, "roi_size": [128, 128], "max_epochs": 60},
+        stand_in="24 ISIC 2017 Part 1 validation images: the archive and mask convention of ISIC 2018 Task 1",
+        compare_folds=(0, 1, 2),
+    ),
+    "mildnet_isbi2012_em": RealDataProtocol(
+        DROSOPHILA,
+        "drosophila_vnc",
+        {**MILDNET, "roi_size": [160, 160], "patches_per_image": 8, "max_epochs": 20},
+        prepare_options={"mapping": "membrane", **DROSOPHILA_SPLIT},
+        stand_in=DROSOPHILA_STAND_IN + " (ISBI 2012: a first-instar larva), membrane against cell",
+        compare_folds=(0, 1, 2),
+    ),
+    "rescrnet_em_organelles": RealDataProtocol(
+        DROSOPHILA,
+        "drosophila_vnc",
+        {
+            **CPU,
+            "roi_size": [128, 128],
+            "batch_size": 8,
+            "epoch_repeats": 4,
+            "max_epochs": 20,
+            "val_interval": 5,
+            "norm": ["batch", {"momentum": 0.1, "eps": 0.001}],  # Keras' 0.01 leaves short runs' statistics unsettled
+        },
+        prepare_options={"mapping": "organelles", **DROSOPHILA_SPLIT},
+        stand_in=DROSOPHILA_STAND_IN + ", other / membrane / mitochondrion",
+    ),
+    "mildnet_glas2015_histology": RealDataProtocol(
+        MONUSEG,
+        "monuseg",
+        {**MILDNET, "roi_size": [160, 160], "patches_per_image": 32, "max_epochs": 20},
+        stand_in=MONUSEG_STAND_IN + " (glands in GlaS)",
+    ),
+    "msunet_lymphnode_histology": RealDataProtocol(
+        MONUSEG,
+        "monuseg",
+        {**CPU, "features": [16, 24, 48, 72, 96, 96], "roi_size": [512, 512], "batch_size": 2, "max_epochs": 40},
+        stand_in=MONUSEG_STAND_IN + " (sinuses in lymph-node tiles); clean annotations, so the fuzzy-boundary and "
+        "bootstrapping losses meet no label noise",
+    ),
+    "mildnet3d_brats_mri": RealDataProtocol(
+        "brats2021_subset",
+        "brats",
+        {**BRATS, **BRATS_VALIDATION, "features": [8, 16, 32, 64, 128]},
+        halves_axis=2,
+    ),
+    "multiresunet3d_brats_mri": RealDataProtocol(
+        "brats2021_subset",
+        "brats",
+        {**BRATS, **BRATS_VALIDATION, "features": [8, 16, 32, 64, 128]},
+        halves_axis=2,
+    ),
+}
+
+
+def _prepared(folder: Path, settings: dict[str, Any]) -> Path:
+    """``folder`` prepared with ``settings`` (``prepare``'s arguments), reused when it was prepared with the same."""
+    record = folder / PREPARED
+    if not (record.is_file() and json.loads(record.read_text(encoding="utf-8")) == settings):
+        prepare(dst=folder, progress=False, verbose=False, **settings)
+        record.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    return folder
+
+
+def _halves(prepared: Path, folder: Path, axis: int) -> Path:
+    """A dataset folder from the one case of ``prepared``: ``<case>_lower`` (the voxels below the middle of ``axis``)
+    as training case and, identical, as validation case (fold 0), and ``<case>_upper`` as the test case."""
+    item = json.loads((prepared / "datalist.json").read_text(encoding="utf-8"))["training"][0]
+    case, datalist = item["case"], {"training": [], "testing": []}
+    for part in ("lower", "upper"):
+        files = {}
+        for key in ("image", "label"):
+            volume = nib.load(prepared / item[key])
+            middle = volume.shape[axis] // 2
+            cut = [slice(None)] * len(volume.shape)
+            cut[axis] = slice(None, middle) if part == "lower" else slice(middle, None)
+            files[key] = f"{key}s/{case}_{part}.nii.gz"
+            (folder / f"{key}s").mkdir(parents=True, exist_ok=True)
+            nib.save(volume.slicer[tuple(cut)], folder / files[key])
+        if part == "lower":
+            datalist["training"] += [{**files, "fold": fold, "case": f"{case}_{part}"} for fold in (0, 1)]
+        else:
+            datalist["testing"].append({**files, "case": f"{case}_{part}"})
+    (folder / "datalist.json").write_text(json.dumps(datalist, indent=1), encoding="utf-8")
+    return folder
+
+
+def _as_test_set(prepared: Path, folder: Path) -> Path:
+    """A dataset folder whose test split is every case of the prepared dataset ``prepared`` (an external test set)."""
+    datalist = json.loads((prepared / "datalist.json").read_text(encoding="utf-8"))
+    cases = [{**item, "image": str(prepared / item["image"]), "label": str(prepared / item["label"])}
+             for item in datalist["training"] + datalist["testing"]]  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "datalist.json").write_text(json.dumps({"training": [], "testing": cases}, indent=1), encoding="utf-8")
+    return folder
+
+
+def evaluation_metrics(eval_dir: Path) -> dict[str, Any]:
+    """The metrics of an evaluation folder (``evaluate.json``'s output): for each metric the mean over the test cases
+    (of the mean over classes; undefined cases left out) and the number of cases it covers, and, where there are
+    several classes, the mean per class."""
+    metrics: dict[str, Any] = {}
+    with open(eval_dir / "metrics.csv", encoding="utf-8") as f:
+        names = [row[0] for row in csv.reader(f) if row]
+    for name in names:
+        with open(eval_dir / f"{name}_raw.csv", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        columns = [c for c in rows[0] if c not in ("filename", "mean")] if rows else []
+        entry: dict[str, Any] = {"mean": _mean([float(r["mean"]) for r in rows]), "cases": len(rows)}
+        if len(columns) > 1:
+            entry["per_class"] = {c: _mean([float(r[c]) for r in rows]) for c in columns}
+        metrics[name.removeprefix("test_")] = entry
+    return metrics
+
+
+def _mean(values: list[float]) -> float | None:
+    defined = [v for v in values if v == v]  # NaN: undefined for that case
+    return sum(defined) / len(defined) if defined else None
+
+
+def _command(bundle: str, data_root: Path, output_dir: Path, compare: bool) -> str:
+    arguments = [bundle, "--data_root", str(data_root), "--output_dir", str(output_dir)]
+    return shlex.join(["python", "scripts/real_data.py", *arguments, *(["--compare", "True"] if compare else [])])
+
+
+def real_data(
+    bundle: str,
+    data_root: str | Path = "../shared/data",
+    output_dir: str | Path | None = None,
+    compare: bool = False,
+    protocol: RealDataProtocol | None = None,
+    publish: bool = False,
+) -> dict[str, Any]:
+    """Prepare, train, evaluate and report ``bundle`` on its real data (see the module docstring); returns what
+    ``results.json`` holds.
+
+    Args:
+        bundle: a bundle of :data:`PROTOCOLS`.
+        data_root: the folder of the raw datasets (``../shared/data`` next to the repository).
+        output_dir: where everything goes (default ``real_data/<bundle>``).
+        compare: also cross-validate the bundle's network against U-Net (``compare/``).
+        protocol: another protocol than the bundle's in :data:`PROTOCOLS` (the figures in the READMEs come from
+            those).
+        publish: write the results into the bundle (:func:`publish_results`).
+
+    Raises:
+        ValueError: a bundle without a real-data protocol.
+        FileNotFoundError: the raw data is not in ``data_root``.
+    """
+    if protocol is None and bundle not in PROTOCOLS:
+        raise ValueError(f"no real-data protocol for bundle {bundle!r}; protocols: {sorted(PROTOCOLS)}.")
+    protocol, bundle_dir = protocol or PROTOCOLS[bundle], find_bundle(bundle)
+    data_root, output_dir = Path(data_root).resolve(), Path(output_dir or Path("real_data") / bundle).resolve()
+    raw = data_root / protocol.folder
+    if not raw.is_dir():
+        raise FileNotFoundError(f"{raw}: no such folder; pass the folder holding {protocol.folder} as --data_root.")
+    preparation = {"dataset": protocol.dataset, "src": str(raw), **protocol.prepare_options}
+    if protocol.halves_axis is None:
+        data = _prepared(output_dir / "data", preparation)
+    else:
+        whole = _prepared(output_dir / "whole", {**preparation, "test_fraction": 0.0, "num_folds": 1})
+        data = _halves(whole, output_dir / "data", protocol.halves_axis)
+    network = bundle_network(bundle_config(bundle_dir, protocol.overrides))
+    run = Run(bundle_dir, data, network, 0, output_dir / "run", protocol.overrides)
+    run.execute()
+    results: dict[str, Any] = {
+        "bundle": bundle,
+        "command": _command(bundle, data_root, output_dir, compare),
+        "data": {"folder": protocol.folder, "dataset": protocol.dataset, **protocol.prepare_options},
+        "stand_in": protocol.stand_in,
+        "split": _split(data),
+        "protocol": protocol.overrides,
+        "test": evaluation_metrics(run.eval_dir),
+    }
+    if protocol.external is not None:
+        folder, dataset = protocol.external
+        whole = {"dataset": dataset, "src": str(data_root / folder), "test_fraction": 0.0, "num_folds": 1}
+        prepared = _prepared(output_dir / "external_data", whole)
+        eval_dir = run.evaluate_on(_as_test_set(prepared, output_dir / "external"), output_dir / "external_eval")
+        results["external_test"] = {"folder": folder, "dataset": dataset, "test": evaluation_metrics(eval_dir)}
+    if compare and protocol.compare_folds:
+        networks = list(dict.fromkeys([network, "unet"]))
+        report = cross_validate(
+            bundle_dir, data, networks, protocol.compare_folds, output_dir=output_dir / "compare", **protocol.overrides
+        )
+        results["comparison"] = str(report)
+    results["seconds"] = run.timings()
+    (output_dir / RESULTS).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (output_dir / "results.md").write_text(results_markdown(results), encoding="utf-8")
+    if publish:
+        publish_results(results, bundle_dir)
+    return results
+
+
+def publish_results(results: dict[str, Any], bundle_dir: Path) -> None:
+    """Write the results into the bundle's sources: ``results.md`` (its headings one level down) between the
+    ``<!-- real-data results -->`` and ``<!-- end of real-data results -->`` lines of ``docs/README.md``, and the test
+    split's mean Dice, IoU and HD95 as the metadata's ``eval_metrics`` in ``bundle.json``; then regenerate the
+    bundle's configs.
+
+    Raises:
+        ValueError: the README has no such lines.
+    """
+    readme = bundle_dir / "docs" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    before, start, rest = text.partition(f"{RESULTS_START}\n")
+    _, end, after = rest.partition(RESULTS_END)
+    if not start or not end:
+        raise ValueError(f"{readme}: no '{RESULTS_START}' … '{RESULTS_END}' lines to write the results between.")
+    body = results_markdown(results).replace("\n#", "\n##").split("\n", 2)[2]  # without its title
+    readme.write_text(before + start + body + end + after, encoding="utf-8")
+    source = bundle_dir / "bundle.json"
+    layer = json.loads(source.read_text(encoding="utf-8"))
+    metrics = {key: round(results["test"][key]["mean"], 4) for key in METRICS if key in results["test"]}
+    layer.setdefault("metadata", {})["eval_metrics"] = metrics
+    source.write_text(format_json(layer) + "\n", encoding="utf-8")
+    write_configs([bundle_dir.name], bundle_dir.parent)
+
+
+METRICS = {"mean_dice": "Dice", "mean_iou": "IoU", "hausdorff95": "HD95 (px)"}
+RESULTS_START, RESULTS_END = "<!-- real-data results -->", "<!-- end of real-data results -->"
+
+
+def _cell(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def metrics_table(metrics: dict[str, Any]) -> list[str]:
+    """Markdown rows of Dice, IoU and HD95: the mean over the test cases (the number of cases it covers), and the
+    mean of each class where there are several."""
+    rows = ["| Metric | Mean (cases) | Per class |", "|---|---|---|"]
+    for key, label in METRICS.items():
+        if key in metrics:
+            entry = metrics[key]
+            per_class = ", ".join(f"{c}: {_cell(v)}" for c, v in entry.get("per_class", {}).items()) or "—"
+            rows.append(f"| {label} | {_cell(entry['mean'])} ({entry['cases']}) | {per_class} |")
+    return rows
+
+
+def results_markdown(results: dict[str, Any]) -> str:
+    """``results.md``: what was run, on what, and the test metrics."""
+    seconds = results["seconds"]
+    lines = [
+        f"# {results['bundle']} on real data",
+        "",
+        f"- Data: `{results['data']['folder']}` (`prepare_data.py {results['data']['dataset']}`"
+        + "".join(f", `--{k} {v}`" for k, v in results["data"].items() if k not in ("folder", "dataset"))
+        + ")"
+        + (f"; stand-in: {results['stand_in']}" if results["stand_in"] else ""),
+        f"- Split (seed 0): {results['split']['train']} training, {results['split']['validation']} validation "
+        f"(fold 0, model selection), {results['split']['test']} test cases",
+        "- Protocol (config overrides): " + ", ".join(f"`{k}` {json.dumps(v)}" for k, v in results["protocol"].items()),
+        f"- Training {seconds['train'] / 60:.1f} min, evaluation {seconds['evaluate'] / 60:.1f} min (wall time)",
+        f"- Command: `{results['command']}`",
+        "",
+        "## Test split",
+        "",
+        *metrics_table(results["test"]),
+    ]
+    if "external_test" in results:
+        external = results["external_test"]
+        lines += ["", f"## External test: all of `{external['folder']}`", "", *metrics_table(external["test"])]
+    if "comparison" in results:
+        lines += ["", f"## Against U-Net: `{results['comparison']}/summary.md`"]
+    return "\n".join(lines) + "\n"
+
+
+def _split(data: Path) -> dict[str, int]:
+    """Cases per split of a prepared dataset: training (folds 1–4), validation (fold 0) and test."""
+    datalist = json.loads((data / "datalist.json").read_text(encoding="utf-8"))
+    folds = [item["fold"] for item in datalist["training"]]
+    return {"train": len(folds) - folds.count(0), "validation": folds.count(0), "test": len(datalist["testing"])}

@@ -1,0 +1,124 @@
+"""The real-data command: prepare → train → evaluate (→ external test) → results, on a synthetic copy of a raw layout
+with a tiny protocol, and on the real DSB-2018 sample for one epoch when ../shared/data is present."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from custom_networks.data import synthesize
+from custom_networks.experiments.real_data import (
+    PROTOCOLS,
+    RESULTS_END,
+    RESULTS_START,
+    RealDataProtocol,
+    evaluation_metrics,
+    publish_results,
+    real_data,
+)
+from custom_networks.zoo import bundles_root, write_configs
+from tests.subprocesses import ROOT
+
+pytestmark = pytest.mark.slow
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+TINY = {"features": [4, 8, 16, 32, 64], "roi_size": [32, 32], "batch_size": 2, "num_workers": 0, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("raw")
+    synthesize("dsb2018", root / "dsb", count=12, size=48, seed=0)
+    synthesize("dsb2018", root / "other_dsb", count=4, size=48, seed=1)
+    return root
+
+
+def test_prepares_trains_evaluates_and_reports(data_root: Path, tmp_path: Path):
+    protocol = RealDataProtocol("dsb", "dsb2018", {**TINY, "max_epochs": 1}, external=("other_dsb", "dsb2018"))
+    out = tmp_path / "out"
+    results = real_data("mildnet_dsb2018_nuclei", data_root, out, protocol=protocol)
+    assert results == json.loads((out / "results.json").read_text())
+    assert results["split"] == {"train": 6, "validation": 2, "test": 4}  # 12 cases: 30 % test, 5 folds
+    assert results["protocol"] == protocol.overrides and results["data"]["dataset"] == "dsb2018"
+    dice = results["test"]["mean_dice"]
+    assert dice["cases"] == 4 and 0 <= dice["mean"] <= 1 and "per_class" not in dice  # one class
+    assert results["external_test"]["test"]["mean_dice"]["cases"] == 4  # all of the external set
+    assert set(results["seconds"]) == {"train", "evaluate", "evaluate_external_eval"}
+    markdown = (out / "results.md").read_text()
+    assert f"| Dice | {dice['mean']:.3f} (4) | — |" in markdown and "## External test: all of `other_dsb`" in markdown
+    # a second call reuses the prepared data and the evaluated run: nothing is trained again
+    seconds = results["seconds"]
+    assert real_data("mildnet_dsb2018_nuclei", data_root, out, protocol=protocol)["seconds"] == seconds
+
+
+def test_metrics_mean_over_cases_and_per_class(tmp_path: Path):
+    """evaluate.json's CSVs: the mean of each metric over the cases where it is defined, and per class."""
+    (tmp_path / "metrics.csv").write_text("test_mean_dice,0.5\ntest_hausdorff95,2.0\n")
+    (tmp_path / "test_mean_dice_raw.csv").write_text("filename,class0,class1,mean\na,0.2,0.6,0.4\nb,0.4,nan,0.4\n")
+    (tmp_path / "test_hausdorff95_raw.csv").write_text("filename,class0,mean\na,nan,nan\nb,3.0,3.0\n")
+    metrics = evaluation_metrics(tmp_path)
+    assert metrics["mean_dice"] == {"mean": 0.4, "cases": 2, "per_class": {"class0": pytest.approx(0.3), "class1": 0.6}}
+    assert metrics["hausdorff95"] == {"mean": 3.0, "cases": 2}  # one class: no per-class entry; NaN left out
+
+
+def test_publish_writes_readme_and_metadata(tmp_path: Path):
+    root = tmp_path / "bundles"
+    shutil.copytree(bundles_root(), root, ignore=shutil.ignore_patterns("__pycache__", "models", "eval", "logs"))
+    bundle = root / "mildnet_dsb2018_nuclei"
+    readme = bundle / "docs" / "README.md"
+    readme.write_text(f"# B\n## Results\n{RESULTS_START}\nold\n{RESULTS_END}\n## License\n")
+    results = {
+        "bundle": "mildnet_dsb2018_nuclei",
+        "command": "python scripts/real_data.py mildnet_dsb2018_nuclei",
+        "data": {"folder": "dsb", "dataset": "dsb2018"},
+        "stand_in": "",
+        "split": {"train": 56, "validation": 14, "test": 30},
+        "protocol": {"max_epochs": 40},
+        "seconds": {"train": 600.0, "evaluate": 60.0},
+        "test": {"mean_dice": {"mean": 0.81234, "cases": 30}, "hausdorff95": {"mean": 7.5, "cases": 29}},
+    }
+    publish_results(results, bundle)
+    text = readme.read_text()
+    assert "\nold\n" not in text and text.startswith(f"# B\n## Results\n{RESULTS_START}\n- Data: `dsb`")
+    assert (
+        "### Test split" in text
+        and "| Dice | 0.812 (30) | — |" in text
+        and text.endswith(f"{RESULTS_END}\n## License\n")
+    )
+    metadata = json.loads((bundle / "configs" / "metadata.json").read_text())
+    assert metadata["eval_metrics"] == {"mean_dice": 0.8123, "hausdorff95": 7.5}
+    assert write_configs(["mildnet_dsb2018_nuclei"], root, check=True) == {}
+
+
+def test_errors_name_what_is_wrong(tmp_path: Path):
+    with pytest.raises(ValueError, match="no real-data protocol for bundle 'mildnet_lgg_mri'"):
+        real_data("mildnet_lgg_mri", tmp_path)
+    with pytest.raises(FileNotFoundError, match="dsb2018_stage1_train_subset: no such folder"):
+        real_data("mildnet_dsb2018_nuclei", tmp_path)
+
+
+@pytest.mark.skipif(not (SHARED / "dsb2018_stage1_train_subset").is_dir(), reason="no ../shared/data")
+def test_one_epoch_on_the_real_dsb_sample(tmp_path: Path):
+    """CI's real-data training: the real preparation and one epoch of the 2-D DSB bundle at tiny widths."""
+    protocol = PROTOCOLS["mildnet_dsb2018_nuclei"]
+    tiny = replace(protocol, overrides={**protocol.overrides, **TINY, "roi_size": [64, 64], "max_epochs": 1})
+    results = real_data("mildnet_dsb2018_nuclei", SHARED, tmp_path, protocol=tiny)
+    assert results["split"] == {"train": 56, "validation": 14, "test": 30}
+    assert results["test"]["mean_dice"]["cases"] == 30 and 0 <= results["test"]["mean_dice"]["mean"] <= 1
+
+
+def test_command_line_prints_the_results(data_root: Path, tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "scripts/real_data.py", "no_such_bundle", "--data_root", data_root],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "no real-data protocol for bundle 'no_such_bundle'" in result.stderr
