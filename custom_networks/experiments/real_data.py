@@ -34,6 +34,7 @@ __all__ = ["PROTOCOLS", "RealDataProtocol", "real_data", "evaluation_metrics"]
 logger = logging.getLogger(__name__)
 
 RESULTS = "results.json"
+DATA_ROOT = "../shared/data"  # the raw datasets, beside the repository
 PREPARED = "prepare.json"  # the preparation settings of a prepared folder, to reuse it only when they match
 
 
@@ -219,14 +220,16 @@ def _mean(values: list[float]) -> float | None:
     return sum(defined) / len(defined) if defined else None
 
 
-def _command(bundle: str, data_root: Path, output_dir: Path, compare: bool) -> str:
-    arguments = [bundle, "--data_root", str(data_root), "--output_dir", str(output_dir)]
+def _command(bundle: str, data_root: str | Path, output_dir: str | Path | None, compare: bool) -> str:
+    """The command line that reproduces a run, as the user typed its paths."""
+    arguments = [bundle, *([] if str(data_root) == DATA_ROOT else ["--data_root", str(data_root)])]
+    arguments += [] if output_dir is None else ["--output_dir", str(output_dir)]
     return shlex.join(["python", "scripts/real_data.py", *arguments, *(["--compare", "True"] if compare else [])])
 
 
 def real_data(
     bundle: str,
-    data_root: str | Path = "../shared/data",
+    data_root: str | Path = DATA_ROOT,
     output_dir: str | Path | None = None,
     compare: bool = False,
     protocol: RealDataProtocol | None = None,
@@ -251,6 +254,7 @@ def real_data(
     if protocol is None and bundle not in PROTOCOLS:
         raise ValueError(f"no real-data protocol for bundle {bundle!r}; protocols: {sorted(PROTOCOLS)}.")
     protocol, bundle_dir = protocol or PROTOCOLS[bundle], find_bundle(bundle)
+    command = _command(bundle, data_root, output_dir, compare)
     data_root, output_dir = Path(data_root).resolve(), Path(output_dir or Path("real_data") / bundle).resolve()
     raw = data_root / protocol.folder
     if not raw.is_dir():
@@ -266,7 +270,7 @@ def real_data(
     run.execute()
     results: dict[str, Any] = {
         "bundle": bundle,
-        "command": _command(bundle, data_root, output_dir, compare),
+        "command": command,
         "data": {"folder": protocol.folder, "dataset": protocol.dataset, **protocol.prepare_options},
         "stand_in": protocol.stand_in,
         "split": _split(data),
