@@ -93,7 +93,8 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
         "cvc_clinicdb_subset",
         "cvc_clinicdb",
         {**CPU, "features": [16, 32, 64, 128, 256], "batch_size": 8, "max_epochs": 40, "val_interval": 5},
-        prepare_options={"block": 20},  # consecutive frames are near-copies: split blocks of 20 frame numbers
+        # masks binarised at 128 (stray grey pixels); consecutive frames are near-copies: split blocks of 20 frames
+        prepare_options={"threshold": 128, "block": 20},
         external=("kvasir_seg_sample", "kvasir_seg"),
         compare_folds=(0, 1, 2),
     ),
