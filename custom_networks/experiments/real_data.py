@@ -101,7 +101,7 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
     "mildnet_isic2018_dermoscopy": RealDataProtocol(
         "isic2017_part1_validation_subset",
         "isic2017",
-        {**MILDNET, "roi_size": [128, 128], "max_epochs": 60},
+        {**MILDNET, "roi_size": [128, 128], "max_epochs": 150},
         stand_in="24 ISIC 2017 Part 1 validation images: the archive and mask convention of ISIC 2018 Task 1",
         compare_folds=(0, 1, 2),
     ),
