@@ -8,7 +8,7 @@ import torch
 from monai.networks.layers.factories import Act, Conv
 from torch import nn
 
-from custom_networks.blocks.keras_norm import keras_batch_norm
+from custom_networks.blocks.keras_norm import KERAS_BATCH_NORM, norm_layer
 
 __all__ = ["ConvBN", "MultiResBlock"]
 
@@ -25,14 +25,23 @@ class ConvBN(nn.Module):
         out_channels: number of output channels.
         kernel_size: convolution kernel size ('same' padding, odd sizes).
         act: apply a ReLU after the normalisation.
+        norm: feature normalisation type and arguments (default: BatchNorm with the Keras defaults).
     """
 
-    def __init__(self, spatial_dims: int, in_channels: int, out_channels: int, kernel_size: int = 3, act: bool = True):
+    def __init__(
+        self,
+        spatial_dims: int,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        act: bool = True,
+        norm: str | tuple = KERAS_BATCH_NORM,
+    ):
         super().__init__()
         self.conv = Conv[Conv.CONV, spatial_dims](
             in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=False
         )
-        self.norm = keras_batch_norm(spatial_dims, out_channels, affine=False)
+        self.norm = norm_layer(spatial_dims, out_channels, affine=False, norm=norm)
         self.beta = nn.Parameter(torch.zeros(out_channels, *([1] * spatial_dims)))
         self.act = Act[Act.RELU]() if act else nn.Identity()
 
@@ -54,21 +63,29 @@ class MultiResBlock(nn.Module):
         in_channels: number of input channels.
         features: U, the filters of the matching U-Net level.
         alpha: scale W = alpha * U of the block width (1.67 in the paper).
+        norm: feature normalisation type and arguments (default: BatchNorm with the Keras defaults).
     """
 
-    def __init__(self, spatial_dims: int, in_channels: int, features: int, alpha: float = 1.67):
+    def __init__(
+        self,
+        spatial_dims: int,
+        in_channels: int,
+        features: int,
+        alpha: float = 1.67,
+        norm: str | tuple = KERAS_BATCH_NORM,
+    ):
         super().__init__()
         width = alpha * features
         channels = (int(width * 0.167), int(width * 0.333), int(width * 0.5))
         if min(channels) < 1:
             raise ValueError(f"MultiResBlock width alpha * features = {width} is too small, got filters {channels}.")
         self.out_channels = sum(channels)
-        self.shortcut = ConvBN(spatial_dims, in_channels, self.out_channels, kernel_size=1, act=False)
+        self.shortcut = ConvBN(spatial_dims, in_channels, self.out_channels, kernel_size=1, act=False, norm=norm)
         inputs = (in_channels, *channels[:-1])
-        self.convs = nn.ModuleList(ConvBN(spatial_dims, i, o) for i, o in zip(inputs, channels, strict=True))
-        self.concat_norm = keras_batch_norm(spatial_dims, self.out_channels)
+        self.convs = nn.ModuleList(ConvBN(spatial_dims, i, o, norm=norm) for i, o in zip(inputs, channels, strict=True))
+        self.concat_norm = norm_layer(spatial_dims, self.out_channels, norm=norm)
         self.act = Act[Act.RELU]()
-        self.out_norm = keras_batch_norm(spatial_dims, self.out_channels)
+        self.out_norm = norm_layer(spatial_dims, self.out_channels, norm=norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scales = []

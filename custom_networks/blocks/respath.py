@@ -8,7 +8,7 @@ import torch
 from monai.networks.layers.factories import Act
 from torch import nn
 
-from custom_networks.blocks.keras_norm import keras_batch_norm
+from custom_networks.blocks.keras_norm import KERAS_BATCH_NORM, norm_layer
 from custom_networks.blocks.multires import ConvBN
 
 __all__ = ["ResPath", "ResPathUnit"]
@@ -21,14 +21,15 @@ class ResPathUnit(nn.Module):
         spatial_dims: number of spatial dimensions.
         in_channels: number of input channels.
         out_channels: number of output channels.
+        norm: feature normalisation type and arguments (default: BatchNorm with the Keras defaults).
     """
 
-    def __init__(self, spatial_dims: int, in_channels: int, out_channels: int):
+    def __init__(self, spatial_dims: int, in_channels: int, out_channels: int, norm: str | tuple = KERAS_BATCH_NORM):
         super().__init__()
-        self.shortcut = ConvBN(spatial_dims, in_channels, out_channels, kernel_size=1, act=False)
-        self.conv = ConvBN(spatial_dims, in_channels, out_channels, kernel_size=3)
+        self.shortcut = ConvBN(spatial_dims, in_channels, out_channels, kernel_size=1, act=False, norm=norm)
+        self.conv = ConvBN(spatial_dims, in_channels, out_channels, kernel_size=3, norm=norm)
         self.act = Act[Act.RELU]()
-        self.norm = keras_batch_norm(spatial_dims, out_channels)
+        self.norm = norm_layer(spatial_dims, out_channels, norm=norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.act(self.conv(x) + self.shortcut(x)))
@@ -45,11 +46,17 @@ class ResPath(nn.Sequential):
         in_channels: number of input channels.
         out_channels: number of filters of every unit.
         length: number of units (4, 3, 2, 1 from the outermost skip inwards in the paper).
+        norm: feature normalisation type and arguments (default: BatchNorm with the Keras defaults).
     """
 
-    def __init__(self, spatial_dims: int, in_channels: int, out_channels: int, length: int):
+    def __init__(
+        self, spatial_dims: int, in_channels: int, out_channels: int, length: int, norm: str | tuple = KERAS_BATCH_NORM
+    ):
         if length < 1:
             raise ValueError(f"ResPath length must be at least 1, got {length}.")
         super().__init__(
-            *(ResPathUnit(spatial_dims, in_channels if i == 0 else out_channels, out_channels) for i in range(length))
+            *(
+                ResPathUnit(spatial_dims, in_channels if i == 0 else out_channels, out_channels, norm)
+                for i in range(length)
+            )
         )

@@ -12,6 +12,7 @@ from monai.networks.layers.factories import Pool
 from torch import nn
 
 from custom_networks.blocks import MultiResBlock, ResPath
+from custom_networks.blocks.keras_norm import KERAS_BATCH_NORM
 from custom_networks.blocks.multires import ConvBN
 from custom_networks.nets.input_checks import check_input
 
@@ -28,12 +29,21 @@ class MultiResDown(nn.Module):
         features: U of this level: MultiRes block width and Res path filters.
         alpha: MultiRes block width scale.
         respath_length: number of Res path units.
+        norm: feature normalisation type and arguments.
     """
 
-    def __init__(self, spatial_dims: int, in_channels: int, features: int, alpha: float, respath_length: int):
+    def __init__(
+        self,
+        spatial_dims: int,
+        in_channels: int,
+        features: int,
+        alpha: float,
+        respath_length: int,
+        norm: str | tuple = KERAS_BATCH_NORM,
+    ):
         super().__init__()
-        self.block = MultiResBlock(spatial_dims, in_channels, features, alpha)
-        self.respath = ResPath(spatial_dims, self.block.out_channels, features, respath_length)
+        self.block = MultiResBlock(spatial_dims, in_channels, features, alpha, norm)
+        self.respath = ResPath(spatial_dims, self.block.out_channels, features, respath_length, norm)
         self.pool = Pool[Pool.MAX, spatial_dims](kernel_size=2)
         self.out_channels = self.block.out_channels
 
@@ -53,12 +63,21 @@ class MultiResUpCat(nn.Module):
         skip_channels: number of channels of the (Res path) skip.
         features: U of this level: filters of the transposed conv and of the MultiRes block.
         alpha: MultiRes block width scale.
+        norm: feature normalisation type and arguments.
     """
 
-    def __init__(self, spatial_dims: int, in_channels: int, skip_channels: int, features: int, alpha: float):
+    def __init__(
+        self,
+        spatial_dims: int,
+        in_channels: int,
+        skip_channels: int,
+        features: int,
+        alpha: float,
+        norm: str | tuple = KERAS_BATCH_NORM,
+    ):
         super().__init__()
         self.upsample = UpSample(spatial_dims, in_channels, features, scale_factor=2, mode="deconv")
-        self.block = MultiResBlock(spatial_dims, features + skip_channels, features, alpha)
+        self.block = MultiResBlock(spatial_dims, features + skip_channels, features, alpha, norm)
         self.out_channels = self.block.out_channels
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
@@ -84,6 +103,9 @@ class MultiResUNet(nn.Module):
         out_channels: number of output channels (classes).
         alpha: width scale W = alpha * U of the MultiRes blocks.
         features: U per level, outermost first; the last one is the bottleneck.
+        norm: feature normalisation type and arguments; default BatchNorm with the Keras defaults of the reference
+            code (momentum 0.01 in PyTorch's terms, eps 1e-3), whose running statistics settle slowly: short runs
+            evaluate better with a momentum of 0.1.
     """
 
     def __init__(
@@ -93,6 +115,7 @@ class MultiResUNet(nn.Module):
         out_channels: int,
         alpha: float = 1.67,
         features: Sequence[int] = (32, 64, 128, 256, 512),
+        norm: str | tuple = KERAS_BATCH_NORM,
     ):
         super().__init__()
         if len(features) < 2:
@@ -105,18 +128,18 @@ class MultiResUNet(nn.Module):
         self.encoders = nn.ModuleList()
         channels = in_channels
         for level, feat in enumerate(features[:-1]):
-            down = MultiResDown(spatial_dims, channels, feat, alpha, respath_length=depth - level)
+            down = MultiResDown(spatial_dims, channels, feat, alpha, depth - level, norm)
             self.encoders.append(down)
             channels = down.out_channels
-        self.bottleneck = MultiResBlock(spatial_dims, channels, features[-1], alpha)
+        self.bottleneck = MultiResBlock(spatial_dims, channels, features[-1], alpha, norm)
 
         self.decoders = nn.ModuleList()
         channels = self.bottleneck.out_channels
         for feat in reversed(features[:-1]):
-            up = MultiResUpCat(spatial_dims, channels, feat, feat, alpha)
+            up = MultiResUpCat(spatial_dims, channels, feat, feat, alpha, norm)
             self.decoders.append(up)
             channels = up.out_channels
-        self.head = ConvBN(spatial_dims, channels, out_channels, kernel_size=1, act=False)
+        self.head = ConvBN(spatial_dims, channels, out_channels, kernel_size=1, act=False, norm=norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.spatial_dims, self.in_channels, self.multiple, "MultiResUNet")

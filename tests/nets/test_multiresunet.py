@@ -94,3 +94,13 @@ def test_torchscript_roundtrip(spatial_dims, tmp_path):
 @pytest.mark.parametrize("spatial_dims", [2, 3])
 def test_onnx_roundtrip(spatial_dims, tmp_path):
     assert_onnx_roundtrip(small_net(spatial_dims, out_channels=2), torch.randn(1, 2, *SIZES[spatial_dims]), tmp_path)
+
+
+def test_norm_reaches_every_layer_and_keeps_the_parameters():
+    """The Keras BatchNorm (momentum 0.01) is the default; another ``norm`` replaces every normalisation layer."""
+    keras = MultiResUNet(2, 3, 1, features=(8, 16, 32))
+    faster = MultiResUNet(2, 3, 1, features=(8, 16, 32), norm=("batch", {"momentum": 0.1}))
+    norms = [m for m in faster.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(m.momentum == 0.1 and m.eps == 1e-5 for m in norms)
+    assert all(m.momentum == 0.01 for m in keras.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert count_parameters(faster) == count_parameters(keras)
