@@ -6,9 +6,10 @@
 # Builds MONAI Label's environment when missing (scripts/setup_monailabel.sh), makes APP_DIR a copy of MONAI Label's
 # monaibundle sample app (from the installed package) unless it is one already, copies each BUNDLE (a name under
 # bundles/ or the path of a bundle folder, e.g. one with a trained models/model.pt) to APP_DIR/model/<name>/ unless a
-# copy is there already (kept as it is, with the models MONAI Label trained into it), and runs the server in the
-# foreground on STUDIES_DIR (images, with labels saved to STUDIES_DIR/labels/final/). MONAI Label lists a bundle for
-# inference only when it has models/model.pt. HOST defaults to 127.0.0.1 (0.0.0.0 serves other machines), PORT to 8000;
+# copy is there already (kept as it is, with the models MONAI Label trained into it; each training starts over,
+# keeping the earlier run's files in models/previous_<time>/), and runs the server in the foreground on STUDIES_DIR
+# (images, with labels saved to STUDIES_DIR/labels/final/). MONAI Label lists a bundle for inference only when it has
+# models/model.pt. HOST defaults to 127.0.0.1 (0.0.0.0 serves other machines), PORT to 8000;
 # ARGS go to `monailabel start_server` as they are (e.g. --conf preload true).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,6 +62,19 @@ names=()
 for src in "${sources[@]}"; do
   name="$(basename "$src")"
   [ -e "$app/model/$name" ] || cp -r "$src" "$app/model/$name"
+  # MONAI Label retrains a bundle in its folder, over the model it serves: start_over, so that each training keeps the
+  # earlier run's files in models/previous_<time>/ instead of refusing to overwrite them (bundles 0.3.0 and later)
+  "$python" - "$app/model/$name/configs/train.json" <<'EOF'
+import json
+import sys
+
+with open(sys.argv[1], encoding="utf-8") as f:
+    config = json.load(f)
+if config.get("start_over") is False:
+    config["start_over"] = True
+    with open(sys.argv[1], "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=4)
+EOF
   [ -f "$app/model/$name/models/model.pt" ] \
     || echo "warning: $app/model/$name has no models/model.pt: MONAI Label will not offer it for inference" >&2
   names+=("$name")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from monai.data import load_decathlon_datalist
+from monai.data import create_file_basename, load_decathlon_datalist
 from monai.data.folder_layout import default_name_formatter
 from monai.transforms import Compose
 
@@ -21,6 +21,7 @@ __all__ = [
     "VOLUME_SUFFIXES",
     "datalist_split",
     "inference_items",
+    "output_name",
     "readable_items",
     "volume_items",
     "volume_name_formatter",
@@ -201,15 +202,40 @@ def volume_name_formatter(modalities: Sequence[str] = ()) -> Callable[[dict, Any
     return formatter
 
 
+def _source(item: dict[str, Any]) -> str:
+    return item["image"] if isinstance(item["image"], str) else ", ".join(item["image"])
+
+
+def output_name(item: dict[str, Any], name_formatter: Callable[[dict, Any], dict] | None = None) -> str:
+    """The name (without postfix and extension) of the file that ``SaveImaged`` writes for ``item`` into a flat output
+    folder (``separate_folder=False``), with ``name_formatter`` its ``output_name_formatter`` (default MONAI's)."""
+    first = item["image"] if isinstance(item["image"], str) else item["image"][0]
+    subject = (name_formatter or default_name_formatter)({"filename_or_obj": first}, None)["subject"]
+    return create_file_basename("", subject, "", separate_folder=False, makedirs=False).rstrip("_")
+
+
 def readable_items(
-    items: Sequence[dict[str, Any]], preprocessing: Compose, report_dir: str | Path
+    items: Sequence[dict[str, Any]],
+    preprocessing: Compose,
+    report_dir: str | Path,
+    name_formatter: Callable[[dict, Any], dict] | None = None,
 ) -> list[dict[str, Any]]:
-    """The items of a batch inference that ``preprocessing`` reads and accepts; the others are reported and skipped.
+    """The items of a batch inference that ``preprocessing`` reads and accepts and whose output names are free; the
+    others are reported and skipped.
 
     Each item goes through ``preprocessing`` up to and including its last :class:`CheckInputd` (all of it when there
-    is none), so a corrupt, truncated or unfitting file is found before inference starts and the good ones are all
-    segmented. Each skipped file is logged as a warning and listed with its error in ``report_dir/skipped_inputs.csv``
-    (the file is removed when nothing is skipped, so it never describes an earlier run).
+    is none), so a corrupt, truncated or unfitting file (wrong channels or dimensions, a side of one pixel) is found
+    before inference starts and the good ones are all segmented. An item whose output would have the name of an
+    earlier one's (``x.png`` and ``x.tif`` both give ``x_seg.png``; see :func:`output_name`) is skipped, naming the
+    earlier one, so that no mask is overwritten. Each skipped file is logged as a warning and listed with its error
+    in ``report_dir/skipped_inputs.csv`` (the file is removed when nothing is skipped, so it never describes an
+    earlier run).
+
+    Args:
+        items: the items, ``{"image": path or [paths]}``.
+        preprocessing: the inference preprocessing.
+        report_dir: the output folder, where ``skipped_inputs.csv`` goes.
+        name_formatter: the ``output_name_formatter`` of the bundle's ``SaveImaged`` (default MONAI's).
 
     Raises:
         InputFileError: no item is readable.
@@ -217,17 +243,21 @@ def readable_items(
     checks = [i for i, t in enumerate(preprocessing.transforms) if isinstance(t, CheckInputd)]
     end = checks[-1] + 1 if checks else None
     report = Path(report_dir) / SKIPPED_INPUTS
-    good, skipped = [], []
+    good, skipped, names = [], [], {}
     for item in items:
+        source = _source(item)
         try:
             preprocessing(dict(item), end=end)
         except Exception as error:  # every failure of a file is reported, whatever its reader raises
-            source = item["image"] if isinstance(item["image"], str) else ", ".join(item["image"])
             reason = str(input_error(error))
-            logger.warning("skipping %s: %s", source, reason)
-            skipped.append((source, reason))
         else:
-            good.append(item)
+            name = output_name(item, name_formatter)
+            if (earlier := names.setdefault(name, source)) == source:
+                good.append(item)
+                continue
+            reason = f"{source}: its mask would overwrite the mask of {earlier} (both named after {name!r}); rename one"
+        logger.warning("skipping %s: %s", source, reason)
+        skipped.append((source, reason))
     report.unlink(missing_ok=True)
     if skipped:
         report.parent.mkdir(parents=True, exist_ok=True)

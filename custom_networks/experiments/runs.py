@@ -106,17 +106,18 @@ class Run:
     def command(
         self, evaluate: bool, resume: bool = False, dataset_dir: Path | None = None, output_dir: Path | None = None
     ) -> list[str]:
-        """``python -m monai.bundle run`` of the training (``resume``: with ``--resume True``) or of the evaluation of
-        the test split of ``dataset_dir`` (default: the run's), which writes into ``output_dir`` (default:
-        ``eval.partial/``)."""
+        """``python -m monai.bundle run`` of the training (``resume``: with ``--resume True``; else with
+        ``--start_over True``, which sets aside what an interrupted attempt saved before its first last checkpoint)
+        or of the evaluation of the test split of ``dataset_dir`` (default: the run's), which writes into
+        ``output_dir`` (default: ``eval.partial/``)."""
         command = [sys.executable, "-m", "monai.bundle", "run", *([] if evaluate else ["training"])]
         command += ["--config_file", repr(self.config_files(evaluate))]
         command += ["--bundle_root", str(self.root), "--dataset_dir", str(dataset_dir or self.dataset_dir)]
         overrides = dict(self.overrides)
         if evaluate:
             overrides["output_dir"] = str(output_dir or self.root / PARTIAL_EVAL_DIR)
-        elif resume:
-            overrides["resume"] = True
+        else:
+            overrides["resume" if resume else "start_over"] = True
         return command + [f"--{key}={value!r}" for key, value in overrides.items()]
 
     def parser(self) -> ConfigParser:

@@ -62,10 +62,12 @@ class CheckInputd(MapTransform):
         spatial_dims: number of spatial dimensions (2 or 3).
         label_key: label key, checked when the item has it (training and evaluation, not inference).
         label_values: the class values a label may hold (e.g. ``[0, 1]``, BraTS ``[0, 1, 2, 4]``).
+        min_size: the smallest size of a spatial dimension: an image of one pixel row or column has no neighbourhood
+            to segment (and MONAI's PNG writer cannot save its mask).
 
     Raises:
-        InputFileError: naming the file, for a wrong channel count or spatial rank, a label of another spatial shape
-            than its image, or label values outside ``label_values``.
+        InputFileError: naming the file, for a wrong channel count or spatial rank, a spatial dimension smaller than
+            ``min_size``, a label of another spatial shape than its image, or label values outside ``label_values``.
     """
 
     def __init__(
@@ -75,12 +77,14 @@ class CheckInputd(MapTransform):
         spatial_dims: int,
         label_key: str | None = None,
         label_values: Sequence[int] | None = None,
+        min_size: int = 2,
     ) -> None:
         super().__init__(keys)
         self.channels = channels
         self.spatial_dims = spatial_dims
         self.label_key = label_key
         self.label_values = None if label_values is None else sorted(label_values)
+        self.min_size = min_size
 
     def _check_image(self, data: Mapping[Hashable, Any], key: Hashable) -> None:
         image = data[key]
@@ -94,6 +98,11 @@ class CheckInputd(MapTransform):
             raise InputFileError(
                 f"{source}: expected {self.channels} channel(s), got {image.shape[0]} (shape {tuple(image.shape)}); "
                 "convert the image (e.g. RGBA or greyscale to RGB) or use a bundle made for this input."
+            )
+        if min(image.shape[1:]) < self.min_size:
+            raise InputFileError(
+                f"{source}: a side of {min(image.shape[1:])} pixel(s) (spatial size {tuple(image.shape[1:])}) is "
+                f"too small to segment: every side must be at least {self.min_size} pixels."
             )
 
     def _check_label(self, data: Mapping[Hashable, Any], image_key: Hashable) -> None:

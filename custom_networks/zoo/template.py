@@ -15,6 +15,9 @@ Generation also
 - drops comment keys (starting with ``//``);
 - fills ``"@name"`` values of ``metadata`` with the value of ``name`` in the generated ``train.json`` (channels,
   ROI size);
+- replaces a top-level ``"<settings>"`` value of ``train`` by ``{"name": "@name", ...}`` for every plain setting of
+  the generated ``train.json`` (a number, string, boolean, null or list of them, not an expression, reference or
+  macro), which the training state records (see :func:`_settings`);
 - sorts the metadata ``changelog`` by version, newest first;
 - fails when a ``"<required>"`` value of the template is left unset.
 
@@ -36,9 +39,10 @@ from monai.bundle.utils import merge_kv
 
 from custom_networks.zoo.catalog import bundles_root
 
-__all__ = ["REQUIRED", "BundleSource", "format_json", "generate_configs", "write_configs"]
+__all__ = ["REQUIRED", "SETTINGS", "BundleSource", "format_json", "generate_configs", "write_configs"]
 
 REQUIRED = "<required>"
+SETTINGS = "<settings>"  # becomes the references to every plain setting of train.json
 CONFIGS = ("train", "evaluate", "multi_gpu_train", "inference", "metadata")
 OVERRIDE_CONFIGS = ("evaluate", "multi_gpu_train")  # applied by MONAI on top of train.json
 COMMON_CONFIGS = ("train", "inference")  # what a layer's "common" section goes into
@@ -176,6 +180,23 @@ def _fill_references(metadata: Any, train: dict[str, Any]) -> Any:
     return metadata
 
 
+def _is_plain(value: Any) -> bool:
+    """A setting's value, not a component, expression, reference or macro: a number, a string, a boolean, null or a
+    list of them."""
+    if isinstance(value, list):
+        return all(_is_plain(item) for item in value)
+    if isinstance(value, str):
+        return not value.startswith(("$", "@", "%")) and value != SETTINGS
+    return value is None or isinstance(value, bool | int | float)
+
+
+def _settings(train: dict[str, Any]) -> dict[str, Any]:
+    """``train`` with its top-level ``"<settings>"`` values replaced by references to every plain setting: resolved
+    when the bundle runs, they are the run's settings, command-line overrides included."""
+    references = {key: f"@{key}" for key, value in train.items() if _is_plain(value)}
+    return {key: references if value == SETTINGS else value for key, value in train.items()}
+
+
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version))
 
@@ -199,6 +220,7 @@ def generate_configs(source: BundleSource) -> dict[str, dict[str, Any]]:
     for name, config in configs.items():
         if missing := _required(config):
             raise ValueError(f"bundle {source.name}: {name}.json: {missing} must be set by a recipe or bundle.json.")
+    configs["train"] = _settings(configs["train"])
     metadata = _fill_references(configs["metadata"], configs["train"])
     changelog = sorted(metadata["changelog"].items(), key=lambda item: _version_key(item[0]), reverse=True)
     metadata["changelog"] = dict(changelog)

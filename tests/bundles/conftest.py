@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +86,69 @@ def run_multi_process_training(case: BundleCase, dataset_dir: Path, tmp_path: Pa
             break
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return bundle_root
+
+
+def bundle_command(case: BundleCase, bundle_root: Path, data: Path, *configs: str, **overrides) -> list[str]:
+    """``python -m monai.bundle run`` of ``configs`` (``training`` for ``train.json`` alone) of the case's bundle with
+    its tiny overrides, ``overrides`` on top."""
+    command = [sys.executable, "-m", "monai.bundle", "run"]
+    if configs == ("train.json",):
+        command.append("training")
+    command += ["--config_file", repr(case.config(*configs)), "--bundle_root", str(bundle_root)]
+    command += ["--dataset_dir", str(data), "--progress", "False"]
+    return command + [f"--{k}={v!r}" for k, v in {**case.overrides, **overrides}.items()]
+
+
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # the same thread count in every run: identical arithmetic
+
+
+def run_command(
+    command: list[str], preexec_fn: Callable[[], None] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """``command`` run to its end with one thread, its output captured (not checked)."""
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        env=ONE_THREAD,
+        preexec_fn=preexec_fn,
+    )
+
+
+def run_until(command: list[str], marker: str, signum: int = signal.SIGKILL) -> subprocess.CompletedProcess:
+    """Start ``command`` (one thread), send it ``signum`` as soon as ``marker`` appears in its output and wait for it
+    to end; returns its exit status and output (stdout and stderr together)."""
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=ONE_THREAD,
+    )
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if marker in line:
+                process.send_signal(signum)
+                break
+        lines.append(process.stdout.read())
+    finally:
+        process.wait(timeout=120)
+        process.stdout.close()
+    output = "".join(lines)
+    assert marker in output, f"{marker!r} never appeared:\n{output[-3000:]}"
+    return subprocess.CompletedProcess(command, process.returncode, output, "")
+
+
+def last_line(output: str) -> str:
+    """The last non-empty line of ``output``: where a bundle run names its fault."""
+    return [line for line in output.splitlines() if line.strip()][-1]
 
 
 def prepare_and_train(case: BundleCase, tmp: Path, max_epochs: int) -> tuple[Path, Path]:

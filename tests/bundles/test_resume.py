@@ -1,14 +1,11 @@
-"""Interrupted training: a real ``monai.bundle run`` killed with SIGKILL mid-epoch resumes with ``--resume True`` to
-the weights and metrics of the uninterrupted run; a non-finite loss stops training with a clear message and keeps the
-last good checkpoint."""
+"""Interrupted training: a real ``monai.bundle run`` killed with SIGKILL, or stopped with SIGTERM, mid-epoch resumes
+with ``--resume True`` to the weights and metrics of the uninterrupted run; a non-finite loss stops training with a
+clear message and keeps the last good checkpoint."""
 
 from __future__ import annotations
 
 import csv
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -17,55 +14,12 @@ import pytest
 import torch
 
 from custom_networks.data import prepare, synthesize
-from tests.bundles.conftest import CASES, BundleCase
+from tests.bundles.conftest import CASES, bundle_command, last_line, run_command, run_until
 
 pytestmark = pytest.mark.slow
 EPOCHS = 4
 CASE_2D = next(c for c in CASES if c.name == "mildnet_dsb2018_nuclei")
 CASE_3D = next(c for c in CASES if c.name == "multiresunet3d_brats_mri")
-
-
-def _command(case: BundleCase, bundle_root: Path, data: Path, *configs: str, **overrides) -> list[str]:
-    command = [sys.executable, "-m", "monai.bundle", "run"]
-    if configs == ("train.json",):
-        command.append("training")
-    command += ["--config_file", repr(case.config(*configs)), "--bundle_root", str(bundle_root)]
-    command += ["--dataset_dir", str(data), "--progress", "False"]
-    return command + [f"--{k}={v!r}" for k, v in {**case.overrides, **overrides}.items()]
-
-
-def _run(command: list[str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # the same thread count in every run: identical arithmetic
-    return subprocess.run(
-        command, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=600, env=env
-    )
-
-
-def _run_until(command: list[str], marker: str) -> str:
-    """Start ``command``, SIGKILL it as soon as ``marker`` appears in its output; returns the output so far."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        env=env,
-    )
-    lines = []
-    try:
-        for line in process.stdout:
-            lines.append(line)
-            if marker in line:
-                process.send_signal(signal.SIGKILL)
-                break
-    finally:
-        process.wait(timeout=60)
-        process.stdout.close()
-    output = "".join(lines)
-    assert process.returncode == -signal.SIGKILL, f"not killed at {marker!r}:\n{output[-3000:]}"
-    return output
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
@@ -87,23 +41,50 @@ def dsb_data(tmp_path_factory) -> Path:
     return tmp / "data"
 
 
-def test_killed_run_resumes_to_the_uninterrupted_result(dsb_data, tmp_path):
-    uninterrupted, resumed = tmp_path / "uninterrupted", tmp_path / "resumed"
-    train = {"max_epochs": EPOCHS, "seed": 3}
-    result = _run(_command(CASE_2D, uninterrupted, dsb_data, "train.json", **train))
-    assert result.returncode == 0, result.stderr[-3000:]
+TRAIN = {"max_epochs": EPOCHS, "seed": 3}
 
-    # killed in the middle of epoch 3: the epoch-2 state is on disk, complete
-    _run_until(_command(CASE_2D, resumed, dsb_data, "train.json", **train), f"Epoch: 3/{EPOCHS}, Iter: 1/")
+
+@pytest.fixture(scope="module")
+def uninterrupted(dsb_data, tmp_path_factory) -> Path:
+    """The bundle root of the run that nothing interrupts."""
+    root = tmp_path_factory.mktemp("uninterrupted")
+    result = run_command(bundle_command(CASE_2D, root, dsb_data, "train.json", **TRAIN))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_interrupted_run_resumes_to_the_uninterrupted_result(dsb_data, uninterrupted, tmp_path, signum):
+    """Killed (SIGKILL: the lock file stays, stale) or stopped (SIGTERM: exit status 1, the message last) in the
+    middle of epoch 3: the epoch-1 and epoch-2 states are on disk, complete; resumed, the run ends as the
+    uninterrupted one."""
+    resumed = tmp_path / "resumed"
+    result = run_until(
+        bundle_command(CASE_2D, resumed, dsb_data, "train.json", **TRAIN), f"Epoch: 3/{EPOCHS}, Iter: 1/", signum
+    )
     models = resumed / "models"
-    assert sorted(p.name for p in models.iterdir()) == ["last_checkpoint_epoch=2.pt", "model.pt"]
+    checkpoints = ["last_checkpoint_epoch=1.pt", "last_checkpoint_epoch=2.pt", "model.pt"]
+    if signum == signal.SIGKILL:
+        assert result.returncode == -signal.SIGKILL, result.stdout[-3000:]
+        assert sorted(p.name for p in models.iterdir()) == [*checkpoints, "training.lock"]
+    else:
+        assert result.returncode == 1, result.stdout[-3000:]
+        assert last_line(result.stdout) == (
+            f"stopped by signal SIGTERM in epoch 3 of {EPOCHS} (the checkpoints of the completed epochs are kept): "
+            "resume with --resume True"
+        )
+        assert sorted(p.name for p in models.iterdir()) == checkpoints
     epoch2 = _weights(models / "last_checkpoint_epoch=2.pt")
 
-    result = _run(_command(CASE_2D, resumed, dsb_data, "train.json", resume=True, **train))
+    result = run_command(bundle_command(CASE_2D, resumed, dsb_data, "train.json", resume=True, **TRAIN))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "resumed from" in result.stderr + result.stdout
     assert "Epoch: 3/4, Iter: 1/" in result.stdout + result.stderr  # epoch 3 ran again from its start
-    assert sorted(p.name for p in models.iterdir()) == [f"last_checkpoint_epoch={EPOCHS}.pt", "model.pt"]
+    assert sorted(p.name for p in models.iterdir()) == [
+        f"last_checkpoint_epoch={EPOCHS - 1}.pt",
+        f"last_checkpoint_epoch={EPOCHS}.pt",
+        "model.pt",
+    ]
 
     final = _weights(models / f"last_checkpoint_epoch={EPOCHS}.pt")
     assert any(not torch.equal(final[k], epoch2[k]) for k in final), "epochs 3-4 changed nothing"
@@ -115,11 +96,15 @@ def test_killed_run_resumes_to_the_uninterrupted_result(dsb_data, tmp_path):
     ]
     assert states[0]["training_state"]["best_metric"] == states[1]["training_state"]["best_metric"]
     assert states[0]["training_state"]["early_stop"] == states[1]["training_state"]["early_stop"]
+    if signum == signal.SIGTERM:
+        return  # the metrics are compared once
 
     # the same seed gives the same test metrics
     metrics = []
     for root in (uninterrupted, resumed):
-        result = _run(_command(CASE_2D, root, dsb_data, "train.json", "evaluate.json", output_dir=str(root / "eval")))
+        result = run_command(
+            bundle_command(CASE_2D, root, dsb_data, "train.json", "evaluate.json", output_dir=str(root / "eval"))
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         with open(root / "eval" / "metrics.csv") as f:
             metrics.append(dict(csv.reader(f)))
@@ -127,7 +112,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(dsb_data, tmp_path):
 
 
 def test_resume_without_checkpoint_starts_anew(dsb_data, tmp_path):
-    result = _run(_command(CASE_2D, tmp_path, dsb_data, "train.json", max_epochs=1, resume=True))
+    result = run_command(bundle_command(CASE_2D, tmp_path, dsb_data, "train.json", max_epochs=1, resume=True))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "no last_checkpoint_epoch=N.pt" in result.stdout + result.stderr
     assert (tmp_path / "models" / "last_checkpoint_epoch=1.pt").is_file()
@@ -140,7 +125,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     data = tmp_path / "data"
     prepare(CASE_3D.dataset, tmp_path / "raw", data, progress=False, verbose=False)
     bundle = tmp_path / "bundle"
-    result = _run(_command(CASE_3D, bundle, data, "train.json", max_epochs=1))
+    result = run_command(bundle_command(CASE_3D, bundle, data, "train.json", max_epochs=1))
     assert result.returncode == 0, result.stderr[-3000:]
     good = (bundle / "models" / "last_checkpoint_epoch=1.pt").read_bytes()
 
@@ -149,7 +134,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
         array = np.asarray(volume.dataobj).astype(np.float32)
         array[4, 4, 4, 0] = np.nan
         nib.save(nib.Nifti1Image(array, volume.affine), image)
-    result = _run(_command(CASE_3D, bundle, data, "train.json", max_epochs=2, resume=True))
+    result = run_command(bundle_command(CASE_3D, bundle, data, "train.json", max_epochs=2, resume=True))
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "training loss is nan at epoch 2, iteration 1 of" in output, output[-3000:]

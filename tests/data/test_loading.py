@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from monai.data import FolderLayout
 from monai.transforms import Compose, ScaleIntensityd
+from PIL import Image
 
 from custom_networks.data import (
     datalist_split,
@@ -19,6 +20,7 @@ from custom_networks.data import (
     volume_items,
     volume_name_formatter,
 )
+from custom_networks.data.loading import output_name
 from custom_networks.transforms import CheckedLoadImaged, CheckInputd, InputFileError
 
 
@@ -91,6 +93,28 @@ def test_readable_items_skip_and_report_bad_files(dataset, tmp_path, caplog):
     assert readable_items(good, preprocessing, report.parent) == good and not report.exists()
     with pytest.raises(InputFileError, match="none of the 1 inputs"):
         readable_items([{"image": str(folder / "garbage.png")}], preprocessing, report.parent)
+
+
+def test_readable_items_never_give_two_inputs_one_output_name(dataset, tmp_path):
+    """``x.png`` and ``x.tif`` would both be written to ``x_seg.png``: the second is skipped, naming the first."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    image = next((dataset / "images").glob("*.png"))
+    for name in ("x.png", "x.tif", "y.png"):
+        Image.open(image).save(folder / name)
+    preprocessing = Compose([CheckedLoadImaged("image", image_only=True, ensure_channel_first=True)])
+    items = readable_items(inference_items(folder), preprocessing, tmp_path / "out")
+    assert [Path(i["image"]).name for i in items] == ["x.png", "y.png"]
+    with open(tmp_path / "out" / "skipped_inputs.csv", encoding="utf-8") as f:
+        (row,) = csv.DictReader(f)
+    assert row == {
+        "image": str(folder / "x.tif"),
+        "error": f"{folder / 'x.tif'}: its mask would overwrite the mask of {folder / 'x.png'} (both named after 'x'); "
+        "rename one",
+    }
+    assert output_name({"image": str(folder / "v.nii.gz")}) == "v"
+    cases = volume_name_formatter(MODALITIES)
+    assert output_name({"image": [f"/in/case1/{m}.nii.gz" for m in MODALITIES]}, cases) == "case1"
 
 
 def _touch(path: Path) -> Path:

@@ -32,6 +32,7 @@ def test_runs_and_their_commands(data, tmp_path):
     assert train[:5] == [sys.executable, "-m", "monai.bundle", "run", "training"]
     assert train[train.index("--bundle_root") + 1] == str(unet.root)
     assert "--fold=1" in train and "--max_epochs=3" in train and "--resume=True" in train
+    assert "--start_over=True" in unet.command(evaluate=False)  # what an attempt saved before its first checkpoint
     assert "--features=[4, 8, 16]" in train
     assert any(a.startswith("--network_def={'_target_': 'custom_networks.nets.UNet'") for a in train)
     evaluate = unet.command(evaluate=True)

@@ -37,6 +37,8 @@ def files(tmp_path) -> dict[str, Path]:
         "label": _png(tmp_path / "label.png", (16, 12), (0, 1)),
         "label255": _png(tmp_path / "label255.png", (16, 12)),
         "small_label": _png(tmp_path / "small_label.png", (8, 12), (0, 1)),
+        "one_row": _png(tmp_path / "one_row.png", (1, 50, 3)),
+        "one_column": _png(tmp_path / "one_column.png", (50, 1, 3)),
         "volume": volume,
         "truncated_png": _truncated(rgb, tmp_path / "truncated.png"),
         "truncated_nii": _truncated(volume, tmp_path / "truncated.nii.gz"),
@@ -65,6 +67,12 @@ def test_readable_files_load_as_with_monai(files):
         ("volume", None, "volume.nii.gz: expected a 2-D image"),
         ("rgb", "label255", "label255.png: label values \\[255\\] outside the bundle's classes \\[0, 1\\]"),
         ("rgb", "small_label", "small_label.png: label of spatial shape \\(12, 8\\) for an image of \\(12, 16\\)"),
+        (
+            "one_row",
+            None,
+            "one_row.png: a side of 1 pixel\\(s\\) \\(spatial size \\(50, 1\\)\\) is too small to segment",
+        ),
+        ("one_column", None, "one_column.png: a side of 1 pixel\\(s\\) \\(spatial size \\(1, 50\\)\\) is too small"),
     ],
 )
 def test_inputs_that_do_not_fit_are_named(files, image, label, message):

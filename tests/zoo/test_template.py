@@ -112,6 +112,26 @@ def test_layers_merge_with_monai_semantics(tmp_path: Path):
     assert parser["training"] == parser["run"] and parser["training"] is not parser["run"]
 
 
+def test_settings_become_references_to_every_plain_setting(tmp_path: Path):
+    """``"<settings>"`` lists the plain settings of the generated train.json by reference (recipes' and command-line
+    values included when MONAI resolves them); components, expressions, references and macros are left out."""
+    bundle = {
+        "common": {"dataset_dir": "/data", "network_def": {"_target_": "torch.nn.Identity"}, "channels": 3},
+        "train": {"settings": "<settings>", "features": [4, 8], "sw_batch_size": "@batch_size", "device": "$None"},
+    }
+    train = generate_configs(_source(tmp_path, bundle, {}))["train"]
+    names = ["dataset_dir", "batch_size", "channels", "features"]
+    assert train["settings"] == {name: f"@{name}" for name in names}
+    parser = ConfigParser(train)
+    parser.update({"features": [8, 16]})
+    assert parser.get_parsed_content("settings") == {
+        "dataset_dir": "/data",
+        "batch_size": 2,
+        "channels": 3,
+        "features": [8, 16],
+    }
+
+
 def test_required_value_left_unset(tmp_path: Path):
     source = _source(tmp_path, {"common": {"dataset_dir": "/data"}}, {})
     with pytest.raises(ValueError, match=r"bundle b: train.json: \['network_def'\] must be set by a recipe or bundle"):
