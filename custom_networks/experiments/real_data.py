@@ -16,6 +16,7 @@ import csv
 import json
 import logging
 import shlex
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,23 @@ from custom_networks.experiments.runs import Run
 from custom_networks.zoo import find_bundle, write_configs
 from custom_networks.zoo.template import format_json
 
-__all__ = ["PROTOCOLS", "RealDataProtocol", "real_data", "evaluation_metrics"]
+__all__ = [
+    "PROTOCOLS",
+    "RealDataProtocol",
+    "comparison_results",
+    "evaluation_metrics",
+    "publish_results",
+    "publish_summary",
+    "real_data",
+]
 
 logger = logging.getLogger(__name__)
 
 RESULTS = "results.json"
+COMPARISON = "compare"  # the cross-validation against U-Net, in the output folder
+CURVES = "training_curves.png"  # the comparison's training curves (cross_validate's report)
+BUNDLE_RESULTS = "real_data_results.json"  # the published results.json, in the bundle's docs/
+BUNDLE_CURVES = "real_data_training_curves.png"  # the published training curves, in the bundle's docs/
 DATA_ROOT = "../shared/data"  # the raw datasets, beside the repository
 PREPARED = "prepare.json"  # the preparation settings of a prepared folder, to reuse it only when they match
 
@@ -67,6 +80,9 @@ class RealDataProtocol:
 
 # What every CPU protocol shares: seeded, no progress bars in the logs, the data loaded by two workers.
 CPU = {"seed": 0, "progress": False, "num_workers": 2}
+# MultiResUNet's and Res-CR-Net's BatchNorm with momentum 0.1: Keras' 0.01 leaves short runs' statistics unsettled
+# (MultiResUNet on CVC-ClinicDB, 40 epochs: training Dice 0.84, validation Dice 0.00 at the last epoch)
+SHORT_RUN_NORM = {"norm": ["batch", {"momentum": 0.1, "eps": 0.001}]}
 # The MILDNet bundles: a quarter of the paper's widths (16…256), batches of 8, validation every 5 epochs.
 MILDNET = {**CPU, "features": [16, 32, 64, 128, 256], "batch_size": 8, "val_interval": 5}
 # One BraTS volume, one training half: every epoch is one random crop, so many short epochs.
@@ -92,7 +108,14 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
     "multiresunet_cvc_clinicdb_endoscopy": RealDataProtocol(
         "cvc_clinicdb_subset",
         "cvc_clinicdb",
-        {**CPU, "features": [16, 32, 64, 128, 256], "batch_size": 8, "max_epochs": 40, "val_interval": 5},
+        {
+            **CPU,
+            **SHORT_RUN_NORM,
+            "features": [16, 32, 64, 128, 256],
+            "batch_size": 8,
+            "max_epochs": 40,
+            "val_interval": 5,
+        },
         # masks binarised at 128 (stray grey pixels); consecutive frames are near-copies: split blocks of 20 frames
         prepare_options={"threshold": 128, "block": 20},
         external=("kvasir_seg_sample", "kvasir_seg"),
@@ -123,7 +146,7 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
             "epoch_repeats": 4,
             "max_epochs": 20,
             "val_interval": 5,
-            "norm": ["batch", {"momentum": 0.1, "eps": 0.001}],  # Keras' 0.01 leaves short runs' statistics unsettled
+            **SHORT_RUN_NORM,
         },
         prepare_options={"mapping": "organelles", **DROSOPHILA_SPLIT},
         stand_in=DROSOPHILA_STAND_IN + ", other / membrane / mitochondrion",
@@ -150,7 +173,7 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
     "multiresunet3d_brats_mri": RealDataProtocol(
         "brats2021_subset",
         "brats",
-        {**BRATS, **BRATS_VALIDATION, "features": [8, 16, 32, 64, 128]},
+        {**BRATS, **BRATS_VALIDATION, **SHORT_RUN_NORM, "features": [8, 16, 32, 64, 128]},
         halves_axis=2,
     ),
 }
@@ -287,34 +310,63 @@ def real_data(
     if compare and protocol.compare_folds:
         networks = list(dict.fromkeys([network, "unet"]))
         report = cross_validate(
-            bundle_dir, data, networks, protocol.compare_folds, output_dir=output_dir / "compare", **protocol.overrides
+            bundle_dir, data, networks, protocol.compare_folds, output_dir=output_dir / COMPARISON, **protocol.overrides
         )
-        results["comparison"] = str(report)
+        results["comparison"] = comparison_results(report, protocol.compare_folds)
     results["seconds"] = run.timings()
     (output_dir / RESULTS).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     (output_dir / "results.md").write_text(results_markdown(results), encoding="utf-8")
     if publish:
-        publish_results(results, bundle_dir)
+        publish_results(results, bundle_dir, output_dir)
     return results
 
 
-def publish_results(results: dict[str, Any], bundle_dir: Path) -> None:
+def comparison_results(report: Path, folds: tuple[int, ...]) -> dict[str, Any]:
+    """The comparison of ``report`` (a :func:`cross_validate` folder) as ``results.json`` holds it: its folder, the
+    folds and the rows of its ``summary.csv`` (numbers; None where a value does not apply)."""
+    with open(report / "summary.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    number = {"n": int, "n_pairs": int}
+    summary = [
+        {
+            key: value if key in ("network", "metric") else None if value == "" else number.get(key, float)(value)
+            for key, value in row.items()
+        }
+        for row in rows
+    ]
+    return {"folder": report.name, "folds": list(folds), "summary": summary}
+
+
+def _replace_between(path: Path, start: str, end: str, body: str) -> None:
+    """Replace the lines between the lines ``start`` and ``end`` of ``path`` with ``body``.
+
+    Raises:
+        ValueError: ``path`` has no such lines.
+    """
+    text = path.read_text(encoding="utf-8")
+    before, found_start, rest = text.partition(f"{start}\n")
+    _, found_end, after = rest.partition(end)
+    if not found_start or not found_end:
+        raise ValueError(f"{path}: no '{start}' … '{end}' lines to write the results between.")
+    path.write_text(before + found_start + body + found_end + after, encoding="utf-8")
+
+
+def publish_results(results: dict[str, Any], bundle_dir: Path, output_dir: Path | None = None) -> None:
     """Write the results into the bundle's sources: ``results.md`` (its headings one level down) between the
-    ``<!-- real-data results -->`` and ``<!-- end of real-data results -->`` lines of ``docs/README.md``, and the test
-    split's mean Dice, IoU and HD95 as the metadata's ``eval_metrics`` in ``bundle.json``; then regenerate the
-    bundle's configs.
+    ``<!-- real-data results -->`` and ``<!-- end of real-data results -->`` lines of ``docs/README.md``, the results
+    as ``docs/real_data_results.json`` (for :func:`publish_summary`), the comparison's training curves (from
+    ``output_dir``, the run's folder) as ``docs/real_data_training_curves.png``, and the test split's mean Dice, IoU
+    and HD95 as the metadata's ``eval_metrics`` in ``bundle.json``; then regenerate the bundle's configs.
 
     Raises:
         ValueError: the README has no such lines.
     """
-    readme = bundle_dir / "docs" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    before, start, rest = text.partition(f"{RESULTS_START}\n")
-    _, end, after = rest.partition(RESULTS_END)
-    if not start or not end:
-        raise ValueError(f"{readme}: no '{RESULTS_START}' … '{RESULTS_END}' lines to write the results between.")
-    body = results_markdown(results).replace("\n#", "\n##").split("\n", 2)[2]  # without its title
-    readme.write_text(before + start + body + end + after, encoding="utf-8")
+    docs = bundle_dir / "docs"
+    if "comparison" in results and output_dir is not None:
+        shutil.copyfile(output_dir / results["comparison"]["folder"] / CURVES, docs / BUNDLE_CURVES)
+    body = results_markdown(results, BUNDLE_CURVES).replace("\n#", "\n##").split("\n", 2)[2]  # without its title
+    _replace_between(docs / "README.md", RESULTS_START, RESULTS_END, body)
+    (docs / BUNDLE_RESULTS).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     source = bundle_dir / "bundle.json"
     layer = json.loads(source.read_text(encoding="utf-8"))
     metrics = {key: round(results["test"][key]["mean"], 4) for key in METRICS if key in results["test"]}
@@ -323,8 +375,43 @@ def publish_results(results: dict[str, Any], bundle_dir: Path) -> None:
     write_configs([bundle_dir.name], bundle_dir.parent)
 
 
+def publish_summary(bundles_dir: Path, readme: Path) -> None:
+    """Write one table of the published results of every bundle in ``bundles_dir`` (their
+    ``docs/real_data_results.json``) between the ``<!-- real-data summary -->`` and ``<!-- end of real-data summary
+    -->`` lines of ``readme``: data, test cases, Dice, IoU, HD95, training time and, where the bundle was compared with
+    U-Net, both networks' cross-validated Dice.
+
+    Raises:
+        ValueError: the README has no such lines.
+    """
+    published = [
+        json.loads(p.read_text(encoding="utf-8")) for p in sorted(bundles_dir.glob(f"*/docs/{BUNDLE_RESULTS}"))
+    ]
+    rows = [
+        "| Bundle | Data | Test cases | Dice | IoU | HD95 (px) | Training (min) | Cross-validated Dice vs U-Net |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for results in published:
+        test = results["test"]
+        data = f"`{results['data']['folder']}`" + (" (stand-in)" if results["stand_in"] else "")
+        cells = [_cell(test[key]["mean"]) if key in test else "n/a" for key in METRICS]
+        against = "—"
+        if "comparison" in results:
+            dice = {r["network"]: r for r in results["comparison"]["summary"] if r["metric"] == "Dice"}
+            against = " vs ".join(f"{n} {_cell(r['mean'])}" for n, r in dice.items())
+            against += f" ({len(results['comparison']['folds'])} folds)"
+        bundle = results["bundle"]
+        rows.append(
+            f"| [{bundle}](bundles/{bundle}/docs/README.md#results) | {data} | {results['split']['test']} | "
+            + " | ".join(cells)
+            + f" | {results['seconds']['train'] / 60:.1f} | {against} |"
+        )
+    _replace_between(readme, SUMMARY_START, SUMMARY_END, "\n".join(rows) + "\n")
+
+
 METRICS = {"mean_dice": "Dice", "mean_iou": "IoU", "hausdorff95": "HD95 (px)"}
 RESULTS_START, RESULTS_END = "<!-- real-data results -->", "<!-- end of real-data results -->"
+SUMMARY_START, SUMMARY_END = "<!-- real-data summary -->", "<!-- end of real-data summary -->"
 
 
 def _cell(value: float | None, digits: int = 3) -> str:
@@ -343,8 +430,36 @@ def metrics_table(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
-def results_markdown(results: dict[str, Any]) -> str:
-    """``results.md``: what was run, on what, and the test metrics."""
+def comparison_markdown(comparison: dict[str, Any], curves: str) -> list[str]:
+    """Markdown lines of a comparison: each network's mean ± std (n) per metric over the test cases of every fold,
+    the paired t-tests against the bundle's network, and the training curves (image ``curves``)."""
+    summary = comparison["summary"]
+    networks = list(dict.fromkeys(row["network"] for row in summary))
+    metrics = list(dict.fromkeys(row["metric"] for row in summary))
+    cell = {(row["network"], row["metric"]): row for row in summary}
+    lines = [
+        f"Trained with the protocol above on folds {', '.join(map(str, comparison['folds']))} in turn (validating on "
+        "that fold, training on the others), each model evaluated on the test split: mean ± standard deviation (n "
+        "test cases × folds), p of a paired t-test against the bundle's network (indicative: a case recurs in every "
+        "fold).",
+        "",
+        "| Network | " + " | ".join(metrics) + " | " + " | ".join(f"p {m}" for m in metrics) + " |",
+        "|---" * (1 + 2 * len(metrics)) + "|",
+    ]
+    for network in networks:
+        values = [
+            f"{_cell(cell[network, m]['mean'])} ± {_cell(cell[network, m]['std'])} ({cell[network, m]['n']})"
+            for m in metrics
+        ]
+        tests = ["—" if cell[network, m]["p_value"] is None else f"{cell[network, m]['p_value']:.3g}" for m in metrics]
+        lines.append(f"| {network} | " + " | ".join(values + tests) + " |")
+    lines += ["", f"![Training curves of every run of the comparison]({curves})"]
+    return lines
+
+
+def results_markdown(results: dict[str, Any], curves: str | None = None) -> str:
+    """``results.md``: what was run, on what, the test metrics and the comparison with U-Net (its training curves:
+    the image ``curves``, default the comparison's own)."""
     seconds = results["seconds"]
     lines = [
         f"# {results['bundle']} on real data",
@@ -367,7 +482,9 @@ def results_markdown(results: dict[str, Any]) -> str:
         external = results["external_test"]
         lines += ["", f"## External test: all of `{external['folder']}`", "", *metrics_table(external["test"])]
     if "comparison" in results:
-        lines += ["", f"## Against U-Net: `{results['comparison']}/summary.md`"]
+        comparison = results["comparison"]
+        curves = curves or f"{comparison['folder']}/{CURVES}"
+        lines += ["", "## Against U-Net, cross-validated", "", *comparison_markdown(comparison, curves)]
     return "\n".join(lines) + "\n"
 
 

@@ -17,9 +17,13 @@ from custom_networks.experiments.real_data import (
     PROTOCOLS,
     RESULTS_END,
     RESULTS_START,
+    SUMMARY_END,
+    SUMMARY_START,
     RealDataProtocol,
+    comparison_results,
     evaluation_metrics,
     publish_results,
+    publish_summary,
     real_data,
 )
 from custom_networks.zoo import bundles_root, write_configs
@@ -83,7 +87,20 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
         "seconds": {"train": 600.0, "evaluate": 60.0},
         "test": {"mean_dice": {"mean": 0.81234, "cases": 30}, "hausdorff95": {"mean": 7.5, "cases": 29}},
     }
-    publish_results(results, bundle)
+    out = tmp_path / "out"
+    (out / "compare").mkdir(parents=True)
+    (out / "compare" / "training_curves.png").write_bytes(b"png")
+    (out / "compare" / "summary.csv").write_text(
+        "network,metric,n,mean,std,improvement,p_value,n_pairs\n"
+        "mildnet,Dice,90,0.8,0.1,5.0,0.01,90\nmildnet,HD95,88,7.0,2.0,10.0,0.2,87\n"
+        "unet,Dice,90,0.76,0.2,,,\nunet,HD95,89,8.0,3.0,,,\n"
+    )
+    results["comparison"] = comparison_results(out / "compare", (0, 1, 2))
+    assert results["comparison"]["summary"][0] == {
+        "network": "mildnet", "metric": "Dice", "n": 90, "mean": 0.8, "std": 0.1, "improvement": 5.0,
+        "p_value": 0.01, "n_pairs": 90,
+    }  # fmt: skip
+    publish_results(results, bundle, out)
     text = readme.read_text()
     assert "\nold\n" not in text and text.startswith(f"# B\n## Results\n{RESULTS_START}\n- Data: `dsb`")
     assert (
@@ -91,9 +108,27 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
         and "| Dice | 0.812 (30) | — |" in text
         and text.endswith(f"{RESULTS_END}\n## License\n")
     )
+    assert "### Against U-Net, cross-validated" in text and "on folds 0, 1, 2 in turn" in text
+    assert "| Network | Dice | HD95 | p Dice | p HD95 |" in text
+    assert "| mildnet | 0.800 ± 0.100 (90) | 7.000 ± 2.000 (88) | 0.01 | 0.2 |" in text
+    assert "| unet | 0.760 ± 0.200 (90) | 8.000 ± 3.000 (89) | — | — |" in text
+    assert "](real_data_training_curves.png)" in text
+    assert (bundle / "docs" / "real_data_training_curves.png").read_bytes() == b"png"
+    assert json.loads((bundle / "docs" / "real_data_results.json").read_text()) == results
     metadata = json.loads((bundle / "configs" / "metadata.json").read_text())
     assert metadata["eval_metrics"] == {"mean_dice": 0.8123, "hausdorff95": 7.5}
     assert write_configs(["mildnet_dsb2018_nuclei"], root, check=True) == {}
+
+    top = tmp_path / "README.md"
+    top.write_text(f"# Project\n{SUMMARY_START}\nold\n{SUMMARY_END}\nmore\n")
+    publish_summary(root, top)
+    assert top.read_text().splitlines()[2:5] == [
+        "| Bundle | Data | Test cases | Dice | IoU | HD95 (px) | Training (min) | Cross-validated Dice vs U-Net |",
+        "|---|---|---|---|---|---|---|---|",
+        "| [mildnet_dsb2018_nuclei](bundles/mildnet_dsb2018_nuclei/docs/README.md#results) | `dsb` | 30 | 0.812 | "
+        "n/a | 7.500 | 10.0 | mildnet 0.800 vs unet 0.760 (3 folds) |",
+    ]
+    assert top.read_text().endswith(f"{SUMMARY_END}\nmore\n")
 
 
 def test_errors_name_what_is_wrong(tmp_path: Path):
