@@ -66,6 +66,8 @@ class RealDataProtocol:
         compare_folds: validation folds of the comparison with U-Net (none: no comparison).
         halves_axis: for a dataset of one volume (one case cannot make a test split): train on the half below the
             middle of this axis (a copy of it validating), test on the other half; None: the converter's seeded split.
+        class_names: what the evaluated classes (or regions) are, in the order of the metrics' columns, where there
+            are several.
     """
 
     folder: str
@@ -76,6 +78,7 @@ class RealDataProtocol:
     external: tuple[str, str] | None = None
     compare_folds: tuple[int, ...] = ()
     halves_axis: int | None = None
+    class_names: tuple[str, ...] = ()
 
 
 # What every CPU protocol shares: seeded, no progress bars in the logs, the data loaded by two workers.
@@ -88,6 +91,7 @@ MILDNET = {**CPU, "features": [16, 32, 64, 128, 256], "batch_size": 8, "val_inte
 # One BraTS volume, one training half: every epoch is one random crop, so many short epochs.
 BRATS = {**CPU, "roi_size": [64, 64, 64], "batch_size": 1, "num_workers": 0, "cache_rate": 1.0, "max_epochs": 300}
 BRATS_VALIDATION = {"val_interval": 25, "early_stop_patience": 100}
+BRATS_REGIONS = ("TC", "WT", "ET")  # the output channels: tumour core, whole tumour, enhancing tumour
 DROSOPHILA = "drosophila_vnc_sstem_gt"
 MONUSEG = "monuseg2018_test_subset"
 # adjacent sections look alike: split by blocks of 4 (the publisher's 80/20 split), one block tests, one validates
@@ -150,6 +154,7 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
         },
         prepare_options={"mapping": "organelles", **DROSOPHILA_SPLIT},
         stand_in=DROSOPHILA_STAND_IN + ", other / membrane / mitochondrion",
+        class_names=("membrane", "mitochondrion"),
     ),
     "mildnet_glas2015_histology": RealDataProtocol(
         MONUSEG,
@@ -169,12 +174,14 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
         "brats",
         {**BRATS, **BRATS_VALIDATION, "features": [8, 16, 32, 64, 128]},
         halves_axis=2,
+        class_names=BRATS_REGIONS,
     ),
     "multiresunet3d_brats_mri": RealDataProtocol(
         "brats2021_subset",
         "brats",
         {**BRATS, **BRATS_VALIDATION, **SHORT_RUN_NORM, "features": [8, 16, 32, 64, 128]},
         halves_axis=2,
+        class_names=BRATS_REGIONS,
     ),
 }
 
@@ -299,6 +306,7 @@ def real_data(
         "stand_in": protocol.stand_in,
         "split": _split(data),
         "protocol": protocol.overrides,
+        "classes": list(protocol.class_names),
         "test": evaluation_metrics(run.eval_dir),
     }
     if protocol.external is not None:
@@ -418,14 +426,16 @@ def _cell(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def metrics_table(metrics: dict[str, Any]) -> list[str]:
+def metrics_table(metrics: dict[str, Any], class_names: list[str] | tuple[str, ...] = ()) -> list[str]:
     """Markdown rows of Dice, IoU and HD95: the mean over the test cases (the number of cases it covers), and the
-    mean of each class where there are several."""
+    mean of each class where there are several (named by ``class_names``, in the order of the columns)."""
     rows = ["| Metric | Mean (cases) | Per class |", "|---|---|---|"]
     for key, label in METRICS.items():
         if key in metrics:
             entry = metrics[key]
-            per_class = ", ".join(f"{c}: {_cell(v)}" for c, v in entry.get("per_class", {}).items()) or "—"
+            columns = entry.get("per_class", {})
+            names = [*class_names, *list(columns)[len(class_names) :]]
+            per_class = ", ".join(f"{n}: {_cell(v)}" for n, v in zip(names, columns.values(), strict=False)) or "—"
             rows.append(f"| {label} | {_cell(entry['mean'])} ({entry['cases']}) | {per_class} |")
     return rows
 
@@ -476,11 +486,16 @@ def results_markdown(results: dict[str, Any], curves: str | None = None) -> str:
         "",
         "## Test split",
         "",
-        *metrics_table(results["test"]),
+        *metrics_table(results["test"], results.get("classes", ())),
     ]
     if "external_test" in results:
         external = results["external_test"]
-        lines += ["", f"## External test: all of `{external['folder']}`", "", *metrics_table(external["test"])]
+        lines += [
+            "",
+            f"## External test: all of `{external['folder']}`",
+            "",
+            *metrics_table(external["test"], results.get("classes", ())),
+        ]
     if "comparison" in results:
         comparison = results["comparison"]
         curves = curves or f"{comparison['folder']}/{CURVES}"

@@ -22,6 +22,7 @@ from custom_networks.experiments.real_data import (
     RealDataProtocol,
     comparison_results,
     evaluation_metrics,
+    metrics_table,
     publish_results,
     publish_summary,
     real_data,
@@ -68,6 +69,7 @@ def test_metrics_mean_over_cases_and_per_class(tmp_path: Path):
     (tmp_path / "test_hausdorff95_raw.csv").write_text("filename,class0,mean\na,nan,nan\nb,3.0,3.0\n")
     metrics = evaluation_metrics(tmp_path)
     assert metrics["mean_dice"] == {"mean": 0.4, "cases": 2, "per_class": {"class0": pytest.approx(0.3), "class1": 0.6}}
+    assert metrics_table(metrics, ["membrane"])[2] == "| Dice | 0.400 (2) | membrane: 0.300, class1: 0.600 |"
     assert metrics["hausdorff95"] == {"mean": 3.0, "cases": 2}  # one class: no per-class entry; NaN left out
 
 
