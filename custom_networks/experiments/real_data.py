@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import nibabel as nib
+import torch
 
 from custom_networks.data import prepare
 from custom_networks.experiments.cross_validation import cross_validate
 from custom_networks.experiments.networks import bundle_config, bundle_network
 from custom_networks.experiments.runs import Run
+from custom_networks.handlers import latest_checkpoint
 from custom_networks.zoo import find_bundle, write_configs
 from custom_networks.zoo.template import format_json
 
@@ -228,6 +230,19 @@ def _as_test_set(prepared: Path, folder: Path) -> Path:
     return folder
 
 
+def training_record(models_dir: Path) -> dict[str, Any]:
+    """How far the training in ``models_dir`` went, from its newest last checkpoint: the epochs run (fewer than
+    ``max_epochs`` when early stopping ended it) and the best validation key metric with its epoch."""
+    checkpoint = torch.load(latest_checkpoint(models_dir), map_location="cpu", weights_only=True)
+    trainer, state = checkpoint["trainer"], checkpoint["training_state"]
+    return {
+        "epochs": trainer["iteration"] // trainer["epoch_length"],
+        "max_epochs": trainer["max_epochs"],
+        "best_validation": round(float(state["best_metric"]), 4),
+        "best_epoch": int(state["best_metric_epoch"]),
+    }
+
+
 def evaluation_metrics(eval_dir: Path) -> dict[str, Any]:
     """The metrics of an evaluation folder (``evaluate.json``'s output): for each metric the mean over the test cases
     (of the mean over classes; undefined cases left out) and the number of cases it covers, and, where there are
@@ -307,6 +322,7 @@ def real_data(
         "split": _split(data),
         "protocol": protocol.overrides,
         "classes": list(protocol.class_names),
+        "training": training_record(run.root / "models"),
         "test": evaluation_metrics(run.eval_dir),
     }
     if protocol.external is not None:
@@ -467,6 +483,15 @@ def comparison_markdown(comparison: dict[str, Any], curves: str) -> list[str]:
     return lines
 
 
+def _training_line(training: dict[str, Any]) -> str:
+    ran = f"{training['epochs']} of {training['max_epochs']} epochs"
+    if training["epochs"] < training["max_epochs"]:
+        ran += " (early stopping)"
+    return (
+        f"- Trained {ran}; best validation Dice {_cell(training['best_validation'])} at epoch {training['best_epoch']}"
+    )
+
+
 def results_markdown(results: dict[str, Any], curves: str | None = None) -> str:
     """``results.md``: what was run, on what, the test metrics and the comparison with U-Net (its training curves:
     the image ``curves``, default the comparison's own)."""
@@ -482,6 +507,7 @@ def results_markdown(results: dict[str, Any], curves: str | None = None) -> str:
         f"(fold 0, model selection), {results['split']['test']} test cases",
         "- Protocol (config overrides): " + ", ".join(f"`{k}` {json.dumps(v)}" for k, v in results["protocol"].items()),
         f"- Training {seconds['train'] / 60:.1f} min, evaluation {seconds['evaluate'] / 60:.1f} min (wall time)",
+        _training_line(results["training"]),
         f"- Command: `{results['command']}`",
         "",
         "## Test split",

@@ -54,6 +54,7 @@ def test_prepares_trains_evaluates_and_reports(data_root: Path, tmp_path: Path):
     dice = results["test"]["mean_dice"]
     assert dice["cases"] == 4 and 0 <= dice["mean"] <= 1 and "per_class" not in dice  # one class
     assert results["external_test"]["test"]["mean_dice"]["cases"] == 4  # all of the external set
+    assert results["training"]["epochs"] == results["training"]["max_epochs"] == 1
     assert set(results["seconds"]) == {"train", "evaluate", "evaluate_external_eval"}
     markdown = (out / "results.md").read_text()
     assert f"| Dice | {dice['mean']:.3f} (4) | — |" in markdown and "## External test: all of `other_dsb`" in markdown
@@ -87,6 +88,7 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
         "split": {"train": 56, "validation": 14, "test": 30},
         "protocol": {"max_epochs": 40},
         "seconds": {"train": 600.0, "evaluate": 60.0},
+        "training": {"epochs": 25, "max_epochs": 40, "best_validation": 0.8, "best_epoch": 15},
         "test": {"mean_dice": {"mean": 0.81234, "cases": 30}, "hausdorff95": {"mean": 7.5, "cases": 29}},
     }
     out = tmp_path / "out"
@@ -110,6 +112,7 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
         and "| Dice | 0.812 (30) | — |" in text
         and text.endswith(f"{RESULTS_END}\n## License\n")
     )
+    assert "- Trained 25 of 40 epochs (early stopping); best validation Dice 0.800 at epoch 15\n" in text
     assert "### Against U-Net, cross-validated" in text and "on folds 0, 1, 2 in turn" in text
     assert "| Network | Dice | HD95 | p Dice | p HD95 |" in text
     assert "| mildnet | 0.800 ± 0.100 (90) | 7.000 ± 2.000 (88) | 0.01 | 0.2 |" in text
