@@ -254,10 +254,14 @@ def training_record(models_dir: Path) -> dict[str, Any]:
     }
 
 
+REGION_HD95 = "hd95_"  # the prefix of the 3-D bundles' per-region HD95 metrics
+
+
 def evaluation_metrics(eval_dir: Path) -> dict[str, Any]:
     """The metrics of an evaluation folder (``evaluate.json``'s output): for each metric the mean over the test cases
     (of the mean over classes; undefined cases left out) and the number of cases it covers, and, where there are
-    several classes, the mean per class."""
+    several classes, the mean per class. Per-region HD95s (``hd95_<region>``, the 3-D bundles) also make one
+    ``hausdorff95``: the mean over the regions, and each region as a class."""
     metrics: dict[str, Any] = {}
     with open(eval_dir / "metrics.csv", encoding="utf-8") as f:
         names = [row[0] for row in csv.reader(f) if row]
@@ -269,6 +273,13 @@ def evaluation_metrics(eval_dir: Path) -> dict[str, Any]:
         if len(columns) > 1:
             entry["per_class"] = {c: _mean([float(r[c]) for r in rows]) for c in columns}
         metrics[name.removeprefix("test_")] = entry
+    regions = {k.removeprefix(REGION_HD95): v for k, v in metrics.items() if k.startswith(REGION_HD95)}
+    if regions and "hausdorff95" not in metrics:  # the 3-D bundles: one HD95 per region
+        metrics["hausdorff95"] = {
+            "mean": _mean([v["mean"] for v in regions.values() if v["mean"] is not None]),
+            "cases": max(v["cases"] for v in regions.values()),
+            "per_class": {region: v["mean"] for region, v in regions.items()},
+        }
     return metrics
 
 

@@ -74,6 +74,17 @@ def test_metrics_mean_over_cases_and_per_class(tmp_path: Path):
     assert metrics["hausdorff95"] == {"mean": 3.0, "cases": 2}  # one class: no per-class entry; NaN left out
 
 
+def test_region_distances_make_one_hd95(tmp_path: Path):
+    """The 3-D bundles' per-region HD95s (tumour core, whole tumour): their mean, each region as a class."""
+    (tmp_path / "metrics.csv").write_text("test_mean_dice,0.5\ntest_hd95_tc,2.0\ntest_hd95_wt,4.0\n")
+    (tmp_path / "test_mean_dice_raw.csv").write_text("filename,class0,class1,mean\na,0.4,0.6,0.5\n")
+    (tmp_path / "test_hd95_tc_raw.csv").write_text("filename,class0,mean\na,2.0,2.0\n")
+    (tmp_path / "test_hd95_wt_raw.csv").write_text("filename,class0,mean\na,4.0,4.0\n")
+    metrics = evaluation_metrics(tmp_path)
+    assert metrics["hausdorff95"] == {"mean": 3.0, "cases": 1, "per_class": {"tc": 2.0, "wt": 4.0}}
+    assert metrics_table(metrics, ["TC", "WT"])[3] == "| HD95 (px) | 3.000 (1) | TC: 2.000, WT: 4.000 |"
+
+
 def test_publish_writes_readme_and_metadata(tmp_path: Path):
     root = tmp_path / "bundles"
     shutil.copytree(bundles_root(), root, ignore=shutil.ignore_patterns("__pycache__", "models", "eval", "logs"))
