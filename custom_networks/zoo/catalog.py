@@ -6,12 +6,18 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["bundle_names", "bundles_root", "find_bundle"]
+__all__ = ["bundle_names", "bundles_root", "find_bundle", "layers_root"]
 
 
 def bundles_root() -> Path:
     """The folder of the bundles installed with ``custom_networks``."""
     return Path(str(files("custom_networks.bundles")))
+
+
+def layers_root() -> Path:
+    """The folder of the layers the bundles' configs are generated from (``template.json`` and ``recipes/``): the
+    repository's ``bundle_layers/``, beside ``bundles/`` (a contributor's checkout; not installed)."""
+    return bundles_root().resolve().parent / "bundle_layers"
 
 
 def bundle_names(root: str | Path | None = None) -> list[str]:

@@ -1,5 +1,5 @@
-"""Bundle configs generated from layers: the shared template (``bundles/template.json``), the paper recipes a bundle
-extends (``bundles/recipes/<name>.json``) and the bundle's own ``bundles/<bundle>/bundle.json``.
+"""Bundle configs generated from layers: the shared template (``bundle_layers/template.json``), the paper recipes a
+bundle extends (``bundle_layers/recipes/<name>.json``) and the bundle's own ``bundles/<bundle>/bundle.json``.
 
 Every layer is a JSON object of sections: ``train``, ``evaluate``, ``multi_gpu_train``, ``inference`` and
 ``metadata`` become ``configs/<section>.json``; ``common`` (recipes and bundles only) goes into both ``train`` and
@@ -37,7 +37,7 @@ from typing import Any
 from monai.bundle import ConfigParser
 from monai.bundle.utils import merge_kv
 
-from custom_networks.zoo.catalog import bundles_root
+from custom_networks.zoo.catalog import bundles_root, layers_root
 
 __all__ = ["REQUIRED", "SETTINGS", "BundleSource", "format_json", "generate_configs", "write_configs"]
 
@@ -63,18 +63,18 @@ class BundleSource:
     layers: tuple[tuple[Path, dict[str, Any]], ...]
 
     @classmethod
-    def read(cls, bundle_dir: str | Path, root: str | Path | None = None) -> BundleSource:
-        """The layers of the bundle in ``bundle_dir`` (its ``bundle.json``), with the template and recipes of ``root``
-        (default: the folder above the bundle).
+    def read(cls, bundle_dir: str | Path, layers: str | Path | None = None) -> BundleSource:
+        """The layers of the bundle in ``bundle_dir`` (its ``bundle.json``), with the template and recipes in
+        ``layers`` (default: the repository's ``bundle_layers/``).
 
         Raises:
             FileNotFoundError: a missing ``bundle.json``, template or recipe.
             ValueError: a layer that is not a JSON object of known sections.
         """
         bundle_dir = Path(bundle_dir)
-        root = bundle_dir.parent if root is None else Path(root)
-        layers = _with_recipes(bundle_dir / "bundle.json", root / "recipes", [])
-        return cls(bundle_dir.name, ((root / "template.json", _read_layer(root / "template.json")), *layers))
+        root = layers_root() if layers is None else Path(layers)
+        own = _with_recipes(bundle_dir / "bundle.json", root / "recipes", [])
+        return cls(bundle_dir.name, ((root / "template.json", _read_layer(root / "template.json")), *own))
 
 
 def _with_recipes(path: Path, recipes: Path, seen: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
@@ -268,7 +268,7 @@ def write_configs(
     root = bundles_root() if root is None else Path(root)
     changed: dict[str, list[str]] = {}
     for name in bundles or sorted(path.parent.name for path in root.glob("*/bundle.json")):
-        configs = generate_configs(BundleSource.read(root / name, root))
+        configs = generate_configs(BundleSource.read(root / name))
         for config, content in configs.items():
             path = root / name / "configs" / f"{config}.json"
             text = format_json(content) + "\n"

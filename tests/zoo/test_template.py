@@ -63,7 +63,7 @@ def _source(tmp_path: Path, bundle: dict, recipes: dict[str, dict]) -> BundleSou
     for name, recipe in recipes.items():
         _write(tmp_path / "recipes" / f"{name}.json", recipe)
     _write(tmp_path / "b" / "bundle.json", bundle)
-    return BundleSource.read(tmp_path / "b")
+    return BundleSource.read(tmp_path / "b", tmp_path)
 
 
 def test_layers_merge_with_monai_semantics(tmp_path: Path):
