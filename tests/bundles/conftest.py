@@ -151,6 +151,14 @@ def last_line(output: str) -> str:
     return [line for line in output.splitlines() if line.strip()][-1]
 
 
+def prepared_data(case: BundleCase, tmp: Path, count: int = 12, size: int = 48) -> Path:
+    """``count`` synthetic ``size``-pixel cases of the case's raw layout in ``tmp/raw``, prepared into ``tmp/data``
+    (returned)."""
+    synthesize(case.dataset, tmp / "raw", seed=0, count=count, size=size)
+    prepare(case.dataset, tmp / "raw", tmp / "data", progress=False, verbose=False)
+    return tmp / "data"
+
+
 def prepare_and_train(case: BundleCase, tmp: Path, max_epochs: int) -> tuple[Path, Path]:
     """Synthesize the case's raw layout in ``tmp``, prepare it and train ``max_epochs`` through ``monai.bundle``;
     returns (dataset_dir, bundle_root)."""

@@ -19,8 +19,7 @@ import torch
 from monai.bundle import run
 from PIL import Image
 
-from custom_networks.data import prepare, synthesize
-from tests.bundles.conftest import CASES, bundle_command, last_line, run_command, run_until
+from tests.bundles.conftest import CASES, bundle_command, last_line, prepared_data, run_command, run_until
 from tests.faults import file_size_limit, grow_disk, small_disk
 
 pytestmark = pytest.mark.slow
@@ -31,10 +30,7 @@ CHECKPOINT_KEYS = {"model", "optimizer", "trainer", "best_model_saver", "trainin
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("faults")
-    synthesize(CASE.dataset, tmp / "raw", seed=0, count=12, size=48)
-    prepare(CASE.dataset, tmp / "raw", tmp / "data", progress=False, verbose=False)
-    return tmp / "data"
+    return prepared_data(CASE, tmp_path_factory.mktemp("faults"))
 
 
 @pytest.fixture(scope="module")

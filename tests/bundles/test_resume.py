@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from custom_networks.data import prepare, synthesize
-from tests.bundles.conftest import CASES, bundle_command, last_line, run_command, run_until
+from tests.bundles.conftest import CASES, bundle_command, last_line, prepared_data, run_command, run_until
 
 pytestmark = pytest.mark.slow
 EPOCHS = 4
@@ -35,10 +35,7 @@ def _assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor])
 
 @pytest.fixture(scope="module")
 def dsb_data(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("resume")
-    synthesize(CASE_2D.dataset, tmp / "raw", seed=0, count=12, size=48)
-    prepare(CASE_2D.dataset, tmp / "raw", tmp / "data", progress=False, verbose=False)
-    return tmp / "data"
+    return prepared_data(CASE_2D, tmp_path_factory.mktemp("resume"))
 
 
 TRAIN = {"max_epochs": EPOCHS, "seed": 3}
