@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import time
 import uuid
 from collections import OrderedDict
@@ -33,11 +32,10 @@ logger = logging.getLogger(__name__)
 
 
 def latest_checkpoint(ckpt_dir: str | Path, prefix: str = "last") -> Path | None:
-    """The ``<prefix>_checkpoint_epoch=N.pt`` (MONAI ``CheckpointSaver`` naming) with the highest N, or None: by the
-    name alone (:class:`ResumeTraining` chooses by what the checkpoints record)."""
-    pattern = re.compile(rf"{re.escape(prefix)}_checkpoint_epoch=(\d+)\.pt")
-    found = [(int(m.group(1)), p) for p in Path(ckpt_dir).glob(f"{prefix}_*.pt") if (m := pattern.fullmatch(p.name))]
-    return max(found)[1] if found else None
+    """The ``<prefix>_checkpoint_epoch=N.pt`` (MONAI ``CheckpointSaver`` naming, :func:`interval_checkpoints`) with the
+    highest N, or None: by the name alone (:class:`ResumeTraining` chooses by what the checkpoints record)."""
+    found = interval_checkpoints(ckpt_dir, prefix) if Path(ckpt_dir).is_dir() else []
+    return max(found, key=lambda path: int(path.stem.rsplit("=", 1)[1]), default=None)
 
 
 def _random_transforms(transform: Any, found: list[Randomizable] | None = None) -> list[Randomizable]:
