@@ -13,6 +13,8 @@ from custom_networks.data.loading import (
     datalist_split,
     inference_items,
     readable_items,
+    require_datalist,
+    require_input,
     volume_items,
     volume_name_formatter,
 )
@@ -31,6 +33,8 @@ __all__ = [
     "inference_items",
     "prepare",
     "readable_items",
+    "require_datalist",
+    "require_input",
     "synthesize",
     "volume_items",
     "volume_name_formatter",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from custom_networks.errors import UserError
 
-class DataPreparationError(Exception):
+
+class DataPreparationError(UserError):
     """Bad input (missing pair, unreadable file, size mismatch, unexpected values, wrong channels, empty source).
 
     Args:

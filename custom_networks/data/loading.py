@@ -14,6 +14,7 @@ from monai.data.folder_layout import default_name_formatter
 from monai.transforms import Compose
 
 from custom_networks.data.datalist import DATALIST
+from custom_networks.errors import BadValueError, MissingFileError
 from custom_networks.transforms.input_checks import CheckInputd, InputFileError, input_error
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "inference_items",
     "output_name",
     "readable_items",
+    "require_datalist",
+    "require_input",
     "volume_items",
     "volume_name_formatter",
 ]
@@ -36,31 +39,55 @@ SKIPPED_INPUTS = "skipped_inputs.csv"
 logger = logging.getLogger(__name__)
 
 
-def _datalist_path(dataset_dir: str | Path) -> Path:
+def require_datalist(dataset_dir: str | Path) -> Path:
+    """The ``datalist.json`` of a prepared dataset folder (the bundles check it first when they run).
+
+    Raises:
+        MissingFileError: ``dataset_dir`` holds no datalist, with how to prepare one.
+    """
     path = Path(dataset_dir) / DATALIST
     if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} not found: prepare the dataset first with "
-            f"`python scripts/prepare_data.py <dataset> --src RAW_DIR --dst {dataset_dir}`."
+        raise MissingFileError(
+            f"{path}: not found: prepare the dataset first with "
+            f"`python scripts/prepare_data.py <dataset> --src RAW_DIR --dst {dataset_dir}`, or pass the prepared "
+            "folder as --dataset_dir."
         )
     return path
 
 
-def datalist_split(dataset_dir: str | Path, split: str, fold: int = 0) -> list[dict[str, Any]]:
+def require_input(input_path: str | Path) -> str:
+    """``input_path`` if it exists (the inference configs check it first when they run).
+
+    Raises:
+        MissingFileError: no such file or folder.
+    """
+    if not Path(input_path).exists():
+        raise MissingFileError(f"{input_path}: no such file or folder to segment; pass it as --input_path.")
+    return str(input_path)
+
+
+def datalist_split(
+    dataset_dir: str | Path, split: str, fold: int = 0, missing_ok: bool = False
+) -> list[dict[str, Any]]:
     """Items of one split of ``dataset_dir/datalist.json`` with absolute paths.
 
     Args:
         dataset_dir: folder written by ``scripts/prepare_data.py``.
         split: ``"training"`` (every fold but ``fold``), ``"validation"`` (fold ``fold``) or ``"testing"``.
         fold: the validation fold.
+        missing_ok: no items, instead of the error, while ``dataset_dir`` holds no datalist: the bundles' workflows
+            can then be built and checked before any data is prepared (MONAI's ``check_properties``), and check the
+            data with :func:`require_datalist` when they run.
 
     Raises:
-        FileNotFoundError: no datalist in ``dataset_dir``.
-        ValueError: unknown split, or the split is empty.
+        MissingFileError: no datalist in ``dataset_dir`` (unless ``missing_ok``).
+        BadValueError: unknown split, or the split is empty.
     """
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}.")
-    path = _datalist_path(dataset_dir)
+        raise BadValueError(f"split must be one of {SPLITS}, got {split!r}.")
+    if missing_ok and not (Path(dataset_dir) / DATALIST).is_file():
+        return []
+    path = require_datalist(dataset_dir)
     key = "testing" if split == "testing" else "training"
     items = load_decathlon_datalist(str(path), is_segmentation=True, data_list_key=key, base_dir=str(dataset_dir))
     if split == "training":
@@ -69,40 +96,44 @@ def datalist_split(dataset_dir: str | Path, split: str, fold: int = 0) -> list[d
         items = [item for item in items if item.get("fold") == fold]
     if not items:
         folds = sorted({item.get("fold") for item in json.loads(path.read_text(encoding="utf-8"))["training"]})
-        raise ValueError(f"the {split} split of {path} (fold {fold}) is empty; folds present: {folds}.")
+        raise BadValueError(f"{path}: the {split} split (fold {fold}) is empty; folds present: {folds}.")
     return items
 
 
-def _prepared_or_file(path: Path) -> list[dict[str, Any]] | None:
-    """The ``testing`` items of a prepared dataset folder, or one item for a file; None for any other folder.
+def _prepared_or_file(path: Path, missing_ok: bool) -> list[dict[str, Any]] | None:
+    """The ``testing`` items of a prepared dataset folder, or one item for a file; None for any other folder; no
+    items for a missing ``path`` if ``missing_ok``.
 
     Raises:
-        FileNotFoundError: ``path`` does not exist.
+        MissingFileError: ``path`` does not exist (unless ``missing_ok``).
     """
+    if missing_ok and not path.exists():
+        return []
     if (path / DATALIST).is_file():
         return [{"image": item["image"]} for item in datalist_split(path, "testing")]
     if path.is_file():
         return [{"image": str(path)}]
     if not path.is_dir():
-        raise FileNotFoundError(f"inference input {path} does not exist.")
+        require_input(path)
     return None
 
 
-def inference_items(input_path: str | Path) -> list[dict[str, str]]:
+def inference_items(input_path: str | Path, missing_ok: bool = False) -> list[dict[str, str]]:
     """``[{"image": path}, ...]`` to run inference on.
 
     ``input_path`` is a prepared dataset folder (its ``testing`` split is used), a folder of images (every file with
-    an image suffix, sorted) or a single image file.
+    an image suffix, sorted) or a single image file; with ``missing_ok``, a path that does not exist gives no items
+    (the bundles check it with :func:`require_input` when they run, as for :func:`datalist_split`).
 
     Raises:
-        FileNotFoundError: ``input_path`` does not exist or holds no image.
+        FileNotFoundError: ``input_path`` does not exist (unless ``missing_ok``) or holds no image.
     """
     path = Path(input_path)
-    if (given := _prepared_or_file(path)) is not None:
+    if (given := _prepared_or_file(path, missing_ok)) is not None:
         return given
     images = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(INFERENCE_IMAGE_SUFFIXES))
     if not images:
-        raise FileNotFoundError(f"no image ({', '.join(INFERENCE_IMAGE_SUFFIXES)}) in {path}.")
+        raise MissingFileError(f"{path}: no image ({', '.join(INFERENCE_IMAGE_SUFFIXES)}) in it.")
     return [{"image": str(p)} for p in images]
 
 
@@ -138,15 +169,17 @@ def _case_item(case: Path, modalities: Sequence[str]) -> dict[str, Any] | None:
     if len(missing) == len(modalities):
         return None
     if missing:
-        raise FileNotFoundError(
-            f"case folder {case} lacks modality {', '.join(missing)}: expected one volume file named "
+        raise MissingFileError(
+            f"{case}: the case folder lacks modality {', '.join(missing)}: expected one volume file named "
             f"'*_<modality>{VOLUME_SUFFIXES[1]}' (or any of {', '.join(VOLUME_SUFFIXES)}) or one DICOM series "
             f"folder '<modality>/' for each of {', '.join(modalities)}."
         )
     return {"image": [str(sources[m]) for m in modalities]}
 
 
-def volume_items(input_path: str | Path, modalities: Sequence[str] = ()) -> list[dict[str, Any]]:
+def volume_items(
+    input_path: str | Path, modalities: Sequence[str] = (), missing_ok: bool = False
+) -> list[dict[str, Any]]:
     """``[{"image": ...}, ...]`` to run 3-D inference on.
 
     ``input_path`` is one of:
@@ -158,13 +191,15 @@ def volume_items(input_path: str | Path, modalities: Sequence[str] = ()) -> list
       image is the list of sources in the order of ``modalities``, which ``LoadImaged`` stacks as channels;
     - a folder of such volume files and case folders: one item each, sorted by name.
 
+    With ``missing_ok`` a path that does not exist gives no items (see :func:`inference_items`).
+
     Raises:
-        FileNotFoundError: ``input_path`` does not exist, holds no volume or case folder, or a case folder lacks a
-            modality.
+        FileNotFoundError: ``input_path`` does not exist (unless ``missing_ok``), holds no volume or case folder, or
+            a case folder lacks a modality.
     """
     path = Path(input_path)
     modalities = [m.lower() for m in modalities]
-    if (given := _prepared_or_file(path)) is not None:
+    if (given := _prepared_or_file(path, missing_ok)) is not None:
         return given
     if modalities and (case := _case_item(path, modalities)) is not None:
         return [case]
@@ -176,7 +211,7 @@ def volume_items(input_path: str | Path, modalities: Sequence[str] = ()) -> list
             items.append(case)
     if not items:
         layout = f" or case folders with {', '.join(modalities)}" if modalities else ""
-        raise FileNotFoundError(f"no volume ({', '.join(VOLUME_SUFFIXES)}){layout} in {path}.")
+        raise MissingFileError(f"{path}: no volume ({', '.join(VOLUME_SUFFIXES)}){layout} in it.")
     return items
 
 
@@ -238,7 +273,7 @@ def readable_items(
         name_formatter: the ``output_name_formatter`` of the bundle's ``SaveImaged`` (default MONAI's).
 
     Raises:
-        InputFileError: no item is readable.
+        InputFileError: there are items and none is readable.
     """
     checks = [i for i, t in enumerate(preprocessing.transforms) if isinstance(t, CheckInputd)]
     end = checks[-1] + 1 if checks else None
@@ -264,6 +299,6 @@ def readable_items(
         with open(report, "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows([("image", "error"), *skipped])
         logger.warning("%d of %d inputs skipped, listed in %s.", len(skipped), len(items), report)
-    if not good:
+    if items and not good:
         raise InputFileError(f"none of the {len(items)} inputs can be segmented; reasons in {report}.")
     return good

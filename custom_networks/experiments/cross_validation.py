@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from custom_networks.data import datalist_split
+from custom_networks.errors import BadValueError
 from custom_networks.experiments.networks import bundle_config, bundle_network, network_def
 from custom_networks.experiments.plots import plot_boxplot, plot_training_curves
 from custom_networks.experiments.runs import Run
@@ -62,7 +63,7 @@ def plan_runs(
     """
     reserved = sorted(set(overrides) & set(RUN_KEYS))
     if reserved:
-        raise ValueError(f"{reserved} are set per run; choose networks with --networks and folds with --folds.")
+        raise BadValueError(f"{reserved} are set per run; choose networks with --networks and folds with --folds.")
     parser = bundle_config(bundle_dir, overrides)
     definitions = {network: network_def(network, parser) for network in networks}
     for fold in folds:

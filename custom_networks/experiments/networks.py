@@ -7,6 +7,7 @@ from typing import Any
 
 from monai.bundle import ConfigParser
 
+from custom_networks.errors import BadValueError
 from custom_networks.nets.registry import NETWORKS, network_name
 
 __all__ = ["bundle_config", "bundle_network", "network_def"]
@@ -29,7 +30,7 @@ def bundle_network(parser: ConfigParser) -> str:
     target = parser.get("network_def")["_target_"]
     name = network_name(target)
     if name is None:
-        raise ValueError(f"the bundle's network {target} is not one of the comparable networks {sorted(NETWORKS)}.")
+        raise BadValueError(f"the bundle's network {target} is not one of the comparable networks {sorted(NETWORKS)}.")
     return name
 
 
@@ -46,7 +47,7 @@ def network_def(name: str, parser: ConfigParser) -> dict[str, Any] | None:
         ValueError: unknown ``name``, or a 2-D-only network for a bundle of another dimensionality.
     """
     if name not in NETWORKS:
-        raise ValueError(f"unknown network {name!r}; choose from {sorted(NETWORKS)}.")
+        raise BadValueError(f"unknown network {name!r}; choose from {sorted(NETWORKS)}.")
     own = bundle_network(parser)
     if name == own:
         return None
@@ -54,7 +55,7 @@ def network_def(name: str, parser: ConfigParser) -> dict[str, Any] | None:
     spatial_dims = parser.get_parsed_content("network_def#spatial_dims") if "network_def#spatial_dims" in parser else 2
     if spatial_dims not in spec.spatial_dims:
         supported = " and ".join(f"{dims}-D" for dims in spec.spatial_dims)
-        raise ValueError(f"{name} is {supported} only; the bundle is {spatial_dims}-D.")
+        raise BadValueError(f"{name} is {supported} only; the bundle is {spatial_dims}-D.")
     override: dict[str, Any] = {"_target_": spec.target}
     if spec.takes_spatial_dims:
         override["spatial_dims"] = spatial_dims

@@ -25,6 +25,7 @@ import nibabel as nib
 import torch
 
 from custom_networks.data import prepare
+from custom_networks.errors import BadValueError, MissingFileError
 from custom_networks.experiments.cross_validation import cross_validate
 from custom_networks.experiments.networks import bundle_config, bundle_network
 from custom_networks.experiments.runs import Run
@@ -320,13 +321,13 @@ def real_data(
         FileNotFoundError: the raw data is not in ``data_root``.
     """
     if protocol is None and bundle not in PROTOCOLS:
-        raise ValueError(f"no real-data protocol for bundle {bundle!r}; protocols: {sorted(PROTOCOLS)}.")
+        raise BadValueError(f"{bundle}: no real-data protocol for this bundle; protocols: {sorted(PROTOCOLS)}.")
     protocol, bundle_dir = protocol or PROTOCOLS[bundle], find_bundle(bundle)
     command = _command(bundle, data_root, output_dir, compare)
     data_root, output_dir = Path(data_root).resolve(), Path(output_dir or Path("real_data") / bundle).resolve()
     raw = data_root / protocol.folder
     if not raw.is_dir():
-        raise FileNotFoundError(f"{raw}: no such folder; pass the folder holding {protocol.folder} as --data_root.")
+        raise MissingFileError(f"{raw}: no such folder; pass the folder holding {protocol.folder} as --data_root.")
     preparation = {"dataset": protocol.dataset, "src": str(raw), **protocol.prepare_options}
     if protocol.halves_axis is None:
         data = _prepared(output_dir / "data", preparation)

@@ -20,6 +20,7 @@ from monai.transforms import ScaleIntensity
 from monai.visualize import blend_images
 
 from custom_networks.data import datalist_split
+from custom_networks.errors import BadValueError
 from custom_networks.experiments.cross_validation import as_list
 from custom_networks.experiments.runs import Run
 from custom_networks.experiments.saliency import DecoderSaliency
@@ -124,7 +125,7 @@ def visualize(
     compared = list(dict.fromkeys(r["network"] for r in rows))
     networks = compared if networks is None else as_list(networks)
     if not set(networks) <= set(compared):
-        raise ValueError(f"the report compares {compared}, not {sorted(set(networks) - set(compared))}.")
+        raise BadValueError(f"the report compares {compared}, not {sorted(set(networks) - set(compared))}.")
     fold = min(r["fold"] for r in rows) if fold is None else int(fold)
     runs = [Run.load(report_dir / "runs" / network / f"fold{fold}") for network in networks]
     items = {Path(item["image"]).name: item for item in datalist_split(runs[0].dataset_dir, "testing")}
@@ -132,7 +133,7 @@ def visualize(
     names = list(items)[:num_cases] if cases is None else [stems.get(c, c) for c in as_list(cases)]
     unknown = [name for name in names if name not in items]
     if unknown:
-        raise ValueError(f"no test cases {unknown}; the test split has {sorted(items)}.")
+        raise BadValueError(f"no test cases {unknown}; the test split has {sorted(items)}.")
     dice = {(r["network"], r["case"]): r.get("mean_dice", float("nan")) for r in rows if r["fold"] == fold}
     output_dir = Path(output_dir or report_dir / "figures")
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -143,7 +144,7 @@ def visualize(
         for network, model in models.items():
             data = model.predict(items[name])
             if data["image"].dim() != 3:
-                raise ValueError(f"figures are 2-D; {name} has shape {tuple(data['image'].shape)}.")
+                raise BadValueError(f"figures are 2-D; {name} has shape {tuple(data['image'].shape)}.")
             channel = (0 if model.out_channels == 1 else 1) if class_idx is None else class_idx
             saliency = model.saliency(data["image"], channel)
             columns.append(

@@ -16,6 +16,7 @@ from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint
 from ignite.handlers.checkpoint import BaseSaveHandler
 
+from custom_networks.errors import MissingFileError
 from custom_networks.handlers.faults import DiskFullError, disk_full_cause
 from custom_networks.handlers.signals import signals_held
 
@@ -275,14 +276,14 @@ def interval_checkpoints(folder: str | Path, prefix: str = "last") -> list[Path]
 
 
 def require_checkpoint(path: str | Path) -> str:
-    """``path`` if it is a file, for ``CheckpointLoader``'s ``load_path`` in inference and evaluation configs.
+    """``path`` if it is a file: the evaluation and inference configs check their trained model first when they run.
 
     Raises:
-        FileNotFoundError: no trained model at ``path``, with how to make or point to one.
+        MissingFileError: no trained model at ``path``, with how to make or point to one.
     """
     if not Path(path).is_file():
-        raise FileNotFoundError(
-            f"no trained model at {path}: train the bundle first (`python -m monai.bundle run training "
+        raise MissingFileError(
+            f"{path}: no trained model: train the bundle first (`python -m monai.bundle run training "
             "--config_file configs/train.json --dataset_dir DATA_DIR`), copy a trained model.pt there, "
             "or point --ckpt_dir to the folder holding one."
         )

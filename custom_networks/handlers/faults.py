@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+from custom_networks.errors import UserError, exception_chain
+
 __all__ = [
     "CheckpointError",
     "DiskFullError",
@@ -21,7 +23,7 @@ __all__ = [
 NO_ROOM = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded", errno.EFBIG: "file size limit reached"}
 
 
-class TrainingFault(RuntimeError):
+class TrainingFault(UserError, RuntimeError):
     """A fault that ends a training run; its message is one line naming the file or folder and the problem."""
 
 
@@ -74,23 +76,13 @@ class TrainingStopped(SystemExit):
         return str(self.code)
 
 
-def _chain(error: BaseException) -> list[BaseException]:
-    """``error`` and the exceptions it was raised from or while handling, outermost first."""
-    found: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and all(current is not seen for seen in found):
-        found.append(current)
-        current = current.__cause__ or current.__context__
-    return found
-
-
 def training_fault(error: BaseException) -> TrainingFault | TrainingStopped | None:
     """The :class:`TrainingFault` or :class:`TrainingStopped` behind ``error`` (MONAI and Ignite wrap exceptions
     raised in config expressions and handlers), or None."""
-    return next((e for e in _chain(error) if isinstance(e, TrainingFault | TrainingStopped)), None)
+    return next((e for e in exception_chain(error) if isinstance(e, TrainingFault | TrainingStopped)), None)
 
 
 def disk_full_cause(error: BaseException) -> OSError | None:
     """The ``OSError`` of a write that found no room behind ``error`` (``torch.save`` reports it as an unrelated
     ``RuntimeError`` of its zip writer), or None."""
-    return next((e for e in _chain(error) if isinstance(e, OSError) and e.errno in NO_ROOM), None)
+    return next((e for e in exception_chain(error) if isinstance(e, OSError) and e.errno in NO_ROOM), None)

@@ -11,10 +11,12 @@ from monai.config import KeysCollection
 from monai.data import MetaTensor
 from monai.transforms import LoadImaged, MapTransform
 
+from custom_networks.errors import UserError
+
 __all__ = ["CheckInputd", "CheckedLoadImaged", "InputFileError", "input_error"]
 
 
-class InputFileError(ValueError):
+class InputFileError(UserError, ValueError):
     """An input file that cannot be read, or whose content does not fit the bundle."""
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from custom_networks.errors import MissingFileError
+
 __all__ = ["bundle_names", "bundles_root", "find_bundle", "layers_root"]
 
 
@@ -31,12 +33,12 @@ def find_bundle(bundle: str | Path, root: str | Path | None = None) -> Path:
     (default: the installed ones).
 
     Raises:
-        FileNotFoundError: neither exists; the message lists the bundles there are.
+        MissingFileError: neither exists; the message lists the bundles there are.
     """
     root = bundles_root() if root is None else Path(root)
     for path in (Path(bundle), root / str(bundle)):
         if (path / "configs" / "train.json").is_file():
             return path.resolve()
-    raise FileNotFoundError(
-        f"no bundle {str(bundle)!r}: not a folder with configs/train.json, nor one of {bundle_names(root)}."
+    raise MissingFileError(
+        f"{bundle}: no such bundle: not a folder with configs/train.json, nor one of {bundle_names(root)}."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,8 +18,9 @@ import pytest
 from monai.bundle import run
 from PIL import Image
 
+from custom_networks.errors import DEBUG_VARIABLE
 from custom_networks.transforms import InputFileError, input_error
-from tests.bundles.conftest import CASES_2D, BundleCase, prepare_and_train
+from tests.bundles.conftest import CASES_2D, BundleCase, last_line, prepare_and_train
 
 pytestmark = pytest.mark.slow
 CASE = next(c for c in CASES_2D if c.name == "mildnet_dsb2018_nuclei")
@@ -103,7 +105,7 @@ def test_missing_model_is_named(trained, tmp_path, configs):
     with pytest.raises(Exception) as caught:
         _run(CASE, configs, bundle_root, dataset_dir=str(data), ckpt_dir=str(empty), output_dir=str(tmp_path / "out"))
     error = input_error(caught.value)
-    assert isinstance(error, FileNotFoundError) and f"no trained model at {empty / 'model.pt'}" in str(error)
+    assert isinstance(error, FileNotFoundError) and f"{empty / 'model.pt'}: no trained model" in str(error)
 
 
 def _first(data: Path, split: str, key: str) -> Path:
@@ -172,4 +174,62 @@ def test_empty_test_split_is_named(trained, tmp_path):
     (broken / "datalist.json").write_text(json.dumps({**datalist, "testing": []}))
     with pytest.raises(Exception) as caught:
         _run(CASE, ["train.json", "evaluate.json"], bundle_root, dataset_dir=str(broken), output_dir=str(tmp_path))
-    assert f"the testing split of {broken / 'datalist.json'} (fold 0) is empty" in str(input_error(caught.value))
+    assert f"{broken / 'datalist.json'}: the testing split (fold 0) is empty" in str(input_error(caught.value))
+
+
+def _command_line(configs: list[str], bundle_root: Path, env: dict[str, str] | None = None, **overrides) -> tuple:
+    """(exit status, stdout + stderr, last line) of ``python -m monai.bundle run`` as a user types it."""
+    command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", repr(CASE.config(*configs))]
+    command += ["--bundle_root", str(bundle_root), *[f"--{k}={v}" for k, v in overrides.items()]]
+    result = subprocess.run(
+        command, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300, env=env
+    )
+    output = result.stdout + result.stderr
+    return result.returncode, output, last_line(result.stderr or result.stdout)
+
+
+def test_training_without_a_prepared_dataset_ends_with_one_line(tmp_path):
+    """The first mistake of a new user: no --dataset_dir (here one that does not exist). The data is checked when the
+    run starts, not while the config is parsed, so MONAI's workflow checks pass without data."""
+    missing = tmp_path / "data"
+    status, output, line = _command_line(["train.json"], tmp_path / "bundle", dataset_dir=missing, max_epochs=1)
+    assert status == 1 and "Traceback" not in output
+    assert line.startswith(f"error: {missing / 'datalist.json'}: not found: prepare the dataset first"), line
+
+
+@pytest.mark.parametrize("configs", [["inference.json"], ["train.json", "evaluate.json"]], ids=["infer", "evaluate"])
+def test_a_missing_model_ends_with_one_line(trained, tmp_path, configs):
+    data, _ = trained
+    status, output, line = _command_line(configs, tmp_path, dataset_dir=data, output_dir=tmp_path / "out")
+    assert status == 1 and "Traceback" not in output
+    assert line.startswith(f"error: {tmp_path / 'models' / 'model.pt'}: no trained model: train the bundle first"), line
+
+
+def test_inference_of_a_missing_input_ends_with_one_line(trained, tmp_path):
+    _, bundle_root = trained
+    status, _, line = _command_line(["inference.json"], bundle_root, input_path=tmp_path / "scans", **CASE.overrides)
+    assert status == 1 and line == (
+        f"error: {tmp_path / 'scans'}: no such file or folder to segment; pass it as --input_path."
+    )
+
+
+def test_the_debug_variable_shows_the_traceback(tmp_path):
+    env = {**os.environ, DEBUG_VARIABLE: "1"}
+    status, output, _ = _command_line(["train.json"], tmp_path / "bundle", env, dataset_dir=tmp_path / "data")
+    assert status == 1 and "Traceback" in output and "MissingFileError" in output
+
+
+def test_a_misspelt_override_is_warned_about_with_the_closest_key(tmp_path):
+    _, output, _ = _command_line(
+        ["train.json"],
+        tmp_path / "bundle",
+        dataset_dir=tmp_path / "data",
+        max_epoch=1,
+        **{"train#dataset#cach_rate": 0},
+    )
+    assert "--max_epoch: no config of the bundle has this key, so it changes nothing; did you mean --max_epochs?" in (
+        output
+    )
+    assert "--train#dataset#cach_rate: no config of the bundle has this key" in output
+    assert "did you mean --train#dataset#cache_rate?" in output
+    assert "--dataset_dir: no config" not in output and "--bundle_root: no config" not in output

@@ -170,7 +170,7 @@ def test_inference_names_a_missing_modality(trained, tmp_path):
     with pytest.raises(RuntimeError) as error:  # monai.bundle reports the failing config expression, caused by:
         _infer(case, bundle_root, input_path=str(tmp_path), output_dir=str(tmp_path / "out"))
     cause = error.value.__cause__
-    assert isinstance(cause, FileNotFoundError) and "incomplete lacks modality flair" in str(cause)
+    assert isinstance(cause, FileNotFoundError) and "incomplete: the case folder lacks modality flair" in str(cause)
 
 
 def test_inference_skips_bad_volumes_and_writes_the_good_ones(trained, tmp_path):

@@ -49,6 +49,9 @@ def test_bad_requests_name_the_problem(dataset, tmp_path):
         datalist_split(dataset, "validation", 7)
     with pytest.raises(FileNotFoundError, match="prepare_data.py"):
         datalist_split(tmp_path, "training")
+    assert datalist_split(tmp_path, "training", missing_ok=True) == []
+    with pytest.raises(ValueError, match="is empty"):  # missing_ok is about the datalist only
+        datalist_split(dataset, "validation", 7, missing_ok=True)
 
 
 def test_inference_items(dataset, tmp_path):
@@ -59,8 +62,11 @@ def test_inference_items(dataset, tmp_path):
     assert inference_items(images[0]["image"]) == images[:1]
     with pytest.raises(FileNotFoundError, match="no image"):
         inference_items(tmp_path)
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(FileNotFoundError, match="missing: no such file or folder"):
         inference_items(tmp_path / "missing")
+    assert inference_items(tmp_path / "missing", missing_ok=True) == []
+    with pytest.raises(FileNotFoundError, match="no image"):  # missing_ok is about the path only
+        inference_items(tmp_path, missing_ok=True)
 
 
 def test_readable_items_skip_and_report_bad_files(dataset, tmp_path, caplog):
@@ -149,13 +155,14 @@ def test_volume_items_bad_input(dataset, tmp_path):
     assert volume_items(dataset) == [{"image": i["image"]} for i in datalist_split(dataset, "testing")]
     for m in MODALITIES[:2]:
         _touch(tmp_path / "partial" / "case3" / f"case3_{m}.mha")
-    with pytest.raises(FileNotFoundError, match=r"case3 lacks modality t2, flair"):
+    with pytest.raises(FileNotFoundError, match=r"case3: the case folder lacks modality t2, flair"):
         volume_items(tmp_path / "partial", MODALITIES)
     _touch(tmp_path / "empty" / "readme.md")
     with pytest.raises(FileNotFoundError, match="no volume .* or case folders with t1, t1ce, t2, flair"):
         volume_items(tmp_path / "empty", MODALITIES)
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(FileNotFoundError, match="missing: no such file or folder"):
         volume_items(tmp_path / "missing", MODALITIES)
+    assert volume_items(tmp_path / "missing", MODALITIES, missing_ok=True) == []
 
 
 @pytest.mark.parametrize(

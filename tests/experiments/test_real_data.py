@@ -150,7 +150,7 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
 
 
 def test_errors_name_what_is_wrong(tmp_path: Path):
-    with pytest.raises(ValueError, match="no real-data protocol for bundle 'mildnet_lgg_mri'"):
+    with pytest.raises(ValueError, match="mildnet_lgg_mri: no real-data protocol"):
         real_data("mildnet_lgg_mri", tmp_path)
     with pytest.raises(FileNotFoundError, match="dsb2018_stage1_train_subset: no such folder"):
         real_data("mildnet_dsb2018_nuclei", tmp_path)
@@ -174,4 +174,5 @@ def test_command_line_prints_the_results(data_root: Path, tmp_path: Path):
         text=True,
         timeout=120,
     )
-    assert result.returncode != 0 and "no real-data protocol for bundle 'no_such_bundle'" in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 1 and last.startswith("error: no_such_bundle: no real-data protocol"), result.stderr

@@ -107,7 +107,7 @@ def test_state_dict_round_trip_lets_a_new_saver_replace_old_files(tmp_path: Path
 
 
 def test_require_checkpoint_names_the_missing_model(tmp_path: Path):
-    with pytest.raises(FileNotFoundError, match=f"no trained model at {tmp_path / 'model.pt'}: train the bundle"):
+    with pytest.raises(FileNotFoundError, match=f"{tmp_path / 'model.pt'}: no trained model: train the bundle"):
         require_checkpoint(tmp_path / "model.pt")
     (tmp_path / "model.pt").write_bytes(b"")
     assert require_checkpoint(tmp_path / "model.pt") == str(tmp_path / "model.pt")
