@@ -1,20 +1,15 @@
 """Performance benchmark of the project's networks and bundles; prints one table per section.
 
-    python scripts/benchmark.py [--device cpu|cuda] [--json out.json] [--quick] [--repeats N]
-                                [--sections a,b] [--compile MILDNet,MSUNet|none] [--spatial_dims 2|3|2,3]
-                                [--networks ResCRNet,MultiResUNet]
+    python scripts/benchmark.py --help
 
-Sections (all by default, in this order): machine_limits, network_steps, optimisations, data_pipeline,
-sliding_window_3d. ``--json`` writes the machine and the rows to a file after every section; ``--quick`` is the smoke
-mode for CI. ``docs/performance.md`` holds a full run and what it shows.
+The same as the installed command ``custom-networks benchmark`` (its usage and logic: custom_networks/cli.py).
 
-The logic lives in custom_networks.benchmark: custom_networks/benchmark/__init__.py describes a run, and each
-section's module (custom_networks/benchmark/<section>.py) what it measures.
+``docs/performance.md`` holds a full run and what it shows.
 """
 
-import fire
+import sys
 
-from custom_networks.benchmark import run_benchmark
+from custom_networks.cli import run_command
 
 if __name__ == "__main__":
-    fire.Fire(run_benchmark)
+    run_command("benchmark", sys.argv[1:])

@@ -15,9 +15,10 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import fire
 import numpy as np
 from PIL import Image
+
+from custom_networks.cli import run_script
 
 COMMAND = "python scripts/make_demo_sample.py"
 DEFAULTS = {"brightfield": 6, "budget": 2_400_000, "max_side": 360, "max_case_bytes": 150_000}
@@ -160,4 +161,4 @@ def make_sample(
 
 
 if __name__ == "__main__":
-    fire.Fire(make_sample)
+    run_script(make_sample, __doc__)

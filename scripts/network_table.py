@@ -11,10 +11,10 @@ are those of the 3-D bundles.
 
 from pathlib import Path
 
-import fire
 from torch import nn
 
 from custom_networks import blocks
+from custom_networks.cli import run_script
 from custom_networks.nets import count_parameters
 from custom_networks.nets.registry import NETWORKS, Configuration, NetworkSpec
 
@@ -84,4 +84,4 @@ def main(markdown_file: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    fire.Fire(main)
+    run_script(main, __doc__)

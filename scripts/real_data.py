@@ -11,11 +11,9 @@ the same settings; ``--publish True`` writes the results into the bundle's ``doc
 protocols and what each bundle's data is: ``custom_networks.experiments.real_data``.
 """
 
-import logging
 from pathlib import Path
 
-import fire
-
+from custom_networks.cli import run_script
 from custom_networks.experiments.real_data import publish_summary, real_data, results_markdown
 from custom_networks.zoo import find_bundle
 
@@ -35,5 +33,4 @@ def main(
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    fire.Fire(main)
+    run_script(main, __doc__)

@@ -21,7 +21,7 @@ fi
 source "$ROOT/.venv/bin/activate"
 
 stamp="$ROOT/.venv/.custom_networks-installed${EXTRA:+-$EXTRA}"
-want="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.txt" "$ROOT/requirements-test.txt" | sha256sum | cut -c1-16) $TORCH_SPEC"
+want="$(cat "$ROOT/pyproject.toml" "$ROOT"/requirements*.txt | sha256sum | cut -c1-16) $TORCH_SPEC"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[setup] installing $TORCH_SPEC and custom_networks${EXTRA:+[$EXTRA]} into .venv"
   python -m pip install --quiet --upgrade pip \

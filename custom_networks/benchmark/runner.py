@@ -11,6 +11,7 @@ from typing import NamedTuple
 from custom_networks.benchmark import data_pipeline, machine_limits, network_steps, optimisations, sliding_window_3d
 from custom_networks.benchmark.report import format_table, machine_info, write_json
 from custom_networks.benchmark.settings import BenchmarkSettings, Row, names, run_settings
+from custom_networks.errors import BadValueError
 
 __all__ = ["SECTIONS", "Section", "run_benchmark"]
 
@@ -36,11 +37,11 @@ def section_names(sections: str | Sequence[str] | None) -> list[str]:
     """The chosen sections, all by default.
 
     Raises:
-        SystemExit: an unknown name, with the names to choose from.
+        BadValueError: an unknown name, with the names to choose from.
     """
     chosen = list(SECTIONS) if sections is None else names(sections)
     if unknown := [name for name in chosen if name not in SECTIONS]:
-        raise SystemExit(f"--sections: unknown {unknown}; choose from {list(SECTIONS)}.")
+        raise BadValueError(f"--sections: unknown {unknown}; choose from {list(SECTIONS)}.")
     return chosen
 
 
@@ -71,7 +72,7 @@ def run_benchmark(
             (default: all of ``custom_networks.nets.registry.NETWORKS``).
 
     Raises:
-        SystemExit: an unknown section or network, or an option out of range, with a message saying which.
+        BadValueError: an unknown section or network, or an option out of range, with a message saying which.
     """
     chosen = section_names(sections)
     run = run_settings(device, quick, repeats, compile, spatial_dims, networks)

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
+from custom_networks.errors import BadValueError
 from custom_networks.nets.registry import NETWORKS, Configuration, NetworkSpec
 
 __all__ = ["COMPILED", "NETWORK_CLASSES", "Network", "Row", "BenchmarkSettings", "log", "names", "run_settings"]
@@ -83,14 +84,14 @@ def run_device(device: str) -> torch.device:
     """``cpu``, ``cuda`` or ``cuda:N`` as a device with an index on CUDA.
 
     Raises:
-        SystemExit: another device, or CUDA where it is not available.
+        BadValueError: another device, or CUDA where it is not available.
     """
     if not re.fullmatch(r"cpu|cuda(:\d+)?", str(device)):
-        raise SystemExit(f"--device must be cpu, cuda or cuda:N, got {device!r}.")
+        raise BadValueError(f"--device must be cpu, cuda or cuda:N, got {device!r}.")
     torch_device = torch.device(device)
     if torch_device.type == "cuda":
         if not torch.cuda.is_available():
-            raise SystemExit("--device cuda: CUDA is not available.")
+            raise BadValueError("--device cuda: CUDA is not available.")
         torch_device = torch.device("cuda", torch_device.index or 0)
     return torch_device
 
@@ -107,20 +108,20 @@ def run_settings(
     :func:`~custom_networks.benchmark.run_benchmark`).
 
     Raises:
-        SystemExit: an option out of range or naming an unknown network, with a message saying which.
+        BadValueError: an option out of range or naming an unknown network, with a message saying which.
     """
     repeats = (1 if quick else 3) if repeats is None else int(repeats)
     if repeats < 1:
-        raise SystemExit(f"--repeats must be at least 1, got {repeats}.")
+        raise BadValueError(f"--repeats must be at least 1, got {repeats}.")
     compiled = (() if quick else COMPILED) if compile is None else tuple(names(compile))
     if spatial_dims is None:
         spatial_dims = (2,) if quick else (2, 3)
     dims = tuple(sorted({int(d) for d in ((spatial_dims,) if isinstance(spatial_dims, int) else spatial_dims)}))
     if not dims or not set(dims) <= {2, 3}:
-        raise SystemExit(f"--spatial_dims must be 2, 3 or 2,3, got {spatial_dims!r}.")
+        raise BadValueError(f"--spatial_dims must be 2, 3 or 2,3, got {spatial_dims!r}.")
     chosen = () if networks is None else tuple(names(networks))
     if unknown := sorted(set(chosen) - set(NETWORK_CLASSES)):
-        raise SystemExit(f"--networks: unknown {unknown}; choose from {NETWORK_CLASSES}.")
+        raise BadValueError(f"--networks: unknown {unknown}; choose from {NETWORK_CLASSES}.")
     return BenchmarkSettings(
         run_device(device), bool(quick), repeats, tuple(n for n in compiled if n != "none"), dims, chosen
     )

@@ -5,11 +5,12 @@
     python scripts/prepare_data.py synthesize <dataset> --dst RAW_DIR [--count 12] [--size 64] [--seed 0]
     python scripts/prepare_data.py datasets
 
-Bad input prints ``prepare_data: error: <file>: <problem>`` on stderr and exits with status 1.
+Bad input prints ``error: <file>: <problem>`` on stderr and exits with status 1 (:mod:`custom_networks.errors`).
 """
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import sys
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ import fire
 from custom_networks.data.errors import DataPreparationError
 from custom_networks.data.pipeline import DATASETS, option_names, prepare
 from custom_networks.data.synthetic import synthesize
+from custom_networks.errors import errors_in_one_line
 
 __all__ = ["main"]
 
@@ -71,8 +73,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; bad input exits with status 1 and a one-line message instead of a traceback."""
     commands: dict[str, Callable[..., None]] = {name: _dataset_command(name) for name in DATASETS}
     commands.update(synthesize=_synthesize, datasets=_datasets)
-    try:
-        fire.Fire(commands, command=list(argv) if argv is not None else None, name="prepare_data.py")
-    except DataPreparationError as exc:
-        print(f"prepare_data: error: {exc}", file=sys.stderr)
-        sys.exit(1)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    with errors_in_one_line():
+        if argv and not argv[0].startswith("-") and argv[0] not in commands:
+            close = difflib.get_close_matches(argv[0], commands, n=1)
+            hint = f"did you mean {close[0]}?" if close else "`datasets` lists them"
+            raise DataPreparationError(f"{argv[0]}: no such dataset; {hint}")
+        fire.Fire(commands, command=argv, name="prepare_data.py")

@@ -31,7 +31,7 @@ def test_json_is_rewritten_after_every_section(tmp_path, monkeypatch, capsys):
 
 
 def test_unknown_section_is_refused():
-    with pytest.raises(SystemExit, match="warp_drive"):
+    with pytest.raises(ValueError, match="warp_drive"):
         run_benchmark(sections="machine_limits,warp_drive")
 
 

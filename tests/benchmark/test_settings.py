@@ -49,5 +49,5 @@ def test_defaults():
     ],
 )
 def test_refused(options, message):
-    with pytest.raises(SystemExit, match=message):
+    with pytest.raises(ValueError, match=message):
         run_settings(**options)

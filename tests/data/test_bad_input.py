@@ -265,7 +265,8 @@ def test_cli_bad_input_exits_nonzero_with_a_short_message(tmp_path: Path):
     (tmp_path / "empty").mkdir()
     result = run_cli("dsb2018", "--src", tmp_path / "empty", "--dst", tmp_path / "data", cwd=tmp_path)
     assert result.returncode != 0
-    assert "prepare_data: error:" in result.stderr and "empty" in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {tmp_path / 'empty'}") and "empty" in last
     assert "Traceback" not in result.stderr and not (tmp_path / "data").exists()
 
     raw = synthesize("isic2018", tmp_path / "raw", count=8, size=24)
