@@ -14,8 +14,6 @@ protocols and what each bundle's data is: ``custom_networks.experiments.real_dat
 from pathlib import Path
 
 from custom_networks.cli import run_script
-from custom_networks.experiments.real_data import publish_summary, real_data, results_markdown
-from custom_networks.zoo import find_bundle
 
 
 def main(
@@ -27,6 +25,9 @@ def main(
 ) -> None:
     """Run ``bundle``'s real-data protocol and print its results (arguments as ``real_data``; ``publish``: write
     them into the bundle's README and metadata, and the table of every bundle's results into the README)."""
+    from custom_networks.experiments.real_data import publish_summary, real_data, results_markdown  # not for --help
+    from custom_networks.zoo import find_bundle
+
     print(results_markdown(real_data(bundle, data_root, output_dir, compare, publish=publish)), end="")
     if publish:
         publish_summary(find_bundle(bundle).parent, Path(__file__).resolve().parents[1] / "README.md")

@@ -7,7 +7,15 @@ template, the paper recipes and each bundle's own file (``bundle.json``).
 Regenerate the configs after editing a template, recipe or ``bundle.json``: ``python -m custom_networks.zoo.generate``.
 """
 
-from custom_networks.zoo.catalog import bundle_names, bundles_root, find_bundle
+from custom_networks.zoo.catalog import bundle_names, bundles_root, find_bundle, metadata_schema
 from custom_networks.zoo.template import BundleSource, generate_configs, write_configs
 
-__all__ = ["BundleSource", "bundle_names", "bundles_root", "find_bundle", "generate_configs", "write_configs"]
+__all__ = [
+    "BundleSource",
+    "bundle_names",
+    "bundles_root",
+    "find_bundle",
+    "generate_configs",
+    "metadata_schema",
+    "write_configs",
+]

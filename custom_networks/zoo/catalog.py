@@ -8,12 +8,18 @@ from pathlib import Path
 
 from custom_networks.errors import MissingFileError
 
-__all__ = ["bundle_names", "bundles_root", "find_bundle", "layers_root"]
+__all__ = ["bundle_names", "bundles_root", "find_bundle", "layers_root", "metadata_schema"]
 
 
 def bundles_root() -> Path:
     """The folder of the bundles installed with ``custom_networks``."""
     return Path(str(files("custom_networks.bundles")))
+
+
+def metadata_schema() -> Path:
+    """The JSON schema of the bundles' ``metadata.json``, shipped with the package: MONAI's ``verify_metadata`` checks
+    against it offline when it is passed as ``--filepath`` (see the file's description)."""
+    return Path(str(files("custom_networks.zoo") / "metadata_schema.json"))
 
 
 def layers_root() -> Path:
