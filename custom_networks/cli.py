@@ -15,6 +15,7 @@ import difflib
 import importlib
 import inspect
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -24,9 +25,9 @@ from typing import Any
 
 from fire.parser import DefaultParseValue
 
-from custom_networks.errors import BadValueError, errors_in_one_line
+from custom_networks.errors import BadValueError, MissingFileError, errors_in_one_line
 
-__all__ = ["COMMANDS", "Command", "call_with_arguments", "main", "run_command", "run_script"]
+__all__ = ["COMMANDS", "Command", "call_with_arguments", "main", "run_command", "run_script", "serve_with_monailabel"]
 
 PROGRAM = "custom-networks"
 
@@ -106,6 +107,28 @@ custom-networks visualize --report_dir cross_validation/<bundle> [--cases a.png,
 Writes <report_dir>/figures/<case>.png (or into --output_dir): per network, the prediction over the image (true
 positives green, false positives red, false negatives blue) and the decoder's gradient saliency.""",
     ),
+    "export": Command(
+        "custom_networks.export:export_bundle",
+        "write a bundle in the Model Zoo's self-contained form, its code vendored, for use without this package",
+        """\
+custom-networks export <bundle> <out_dir> [--weights model.pt] [--weights_url URL] [--zip]
+
+Writes <out_dir>/<bundle>/: configs/, docs/, LICENSE, the runtime part of custom_networks in scripts/custom_networks/
+(the configs import it from there), metadata.json listing the public packages it needs, and with --weights
+models/model.pt and large_files.yml (path, SHA-256, --weights_url). --zip also writes <bundle>_v<version>.zip. Run the
+export from its folder: python -m monai.bundle run --config_file configs/train.json --dataset_dir DATA_DIR""",
+    ),
+    "monailabel": Command(
+        "custom_networks.cli:serve_with_monailabel",
+        "serve bundles to annotators with MONAI Label (its own environment, built when missing)",
+        """\
+custom-networks monailabel [--host HOST] [--port PORT] APP_DIR STUDIES_DIR BUNDLE [BUNDLE ...] [-- ARGS]
+
+Runs scripts/monailabel_app.sh of the clone the package is installed from (pip install -e): builds MONAI Label's
+environment when missing, exports each bundle (a name or a folder) into APP_DIR/model/ and serves STUDIES_DIR on
+HOST:PORT (default 127.0.0.1:8000). See the README's "MONAI Label".""",
+        passes_argv=True,
+    ),
     "benchmark": Command(
         "custom_networks.benchmark:run_benchmark",
         "measure the networks' and bundles' speed and memory; prints one table per section",
@@ -117,6 +140,22 @@ Sections (all by default, in this order): machine_limits, network_steps, optimis
 sliding_window_3d. --json writes the machine and the rows after every section; --quick is the smoke mode.""",
     ),
 }
+
+
+def serve_with_monailabel(argv: Sequence[str]) -> None:
+    """Run ``scripts/monailabel_app.sh`` of the clone this package is installed from with ``argv``.
+
+    Raises:
+        MissingFileError: the package is not installed from a clone (the script builds MONAI Label's environment from
+            the clone's pins).
+    """
+    script = Path(__file__).resolve().parents[1] / "scripts" / "monailabel_app.sh"
+    if not script.is_file():
+        raise MissingFileError(
+            f"{script}: not found: the monailabel command runs the script of a clone of the repository, installed "
+            "with pip install -e"
+        )
+    os.execvp("bash", ["bash", str(script), *argv])
 
 
 def _split(argv: Sequence[str]) -> tuple[list[Any], dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from monai.bundle import ConfigParser
 from monai.bundle.scripts import run as monai_run
+from monai.bundle.utils import DEFAULT_EXP_MGMT_SETTINGS
 
 from custom_networks.errors import is_bundle_command
 
@@ -44,12 +45,15 @@ def _option_names(argv: Sequence[str]) -> Iterator[tuple[str, str]]:
 
 def unknown_overrides(argv: Sequence[str]) -> dict[str, str | None]:
     """The overrides of a ``monai.bundle run`` command line ``argv`` (after ``run``) that name no ID of its configs
-    (``--config_file``) nor an option of MONAI's ``run``, each with the closest known ID (None if nothing is close)."""
+    (``--config_file``), an option of MONAI's ``run`` or a setting of its ``--tracking``, each with the closest known
+    ID (None if nothing is close)."""
     options = dict(_option_names(argv))
     if "config_file" not in options or "args_file" in options:  # the overrides of an args file are not seen here
         return {}
     config_file = ConfigParser.load_config_files(_config_files(options["config_file"]))
     known = set(config_ids(config_file)) | set(inspect.signature(monai_run).parameters)
+    tracking = DEFAULT_EXP_MGMT_SETTINGS.get(options.get("tracking", ""), {})  # what --tracking mlflow adds
+    known |= set(config_ids(tracking.get("configs", {})))
     return {
         name: next(iter(difflib.get_close_matches(name, known, n=1)), None) for name in options if name not in known
     }

@@ -4,10 +4,11 @@
 #   bash scripts/monailabel_app.sh [--host HOST] [--port PORT] APP_DIR STUDIES_DIR BUNDLE [BUNDLE ...] [-- ARGS]
 #
 # Builds MONAI Label's environment when missing (scripts/setup_monailabel.sh), makes APP_DIR a copy of MONAI Label's
-# monaibundle sample app (from the installed package) unless it is one already, copies each BUNDLE (a name under
-# bundles/ or the path of a bundle folder, e.g. one with a trained models/model.pt) to APP_DIR/model/<name>/ unless a
-# copy is there already (kept as it is, with the models MONAI Label trained into it; each training starts over,
-# keeping the earlier run's files in models/previous_<time>/), and runs the server in the foreground on STUDIES_DIR
+# monaibundle sample app (from the installed package) unless it is one already, exports each BUNDLE (a name under
+# bundles/ or the path of a bundle folder, e.g. one with a trained models/model.pt) to APP_DIR/model/<name>/ in the
+# Model Zoo's self-contained form (`custom-networks export`, with its models/model.pt) unless a copy is there already
+# (kept as it is, with the models MONAI Label trained into it; each training starts over, keeping the earlier run's
+# files in models/previous_<time>/), and runs the server in the foreground on STUDIES_DIR
 # (images, with labels saved to STUDIES_DIR/labels/final/). MONAI Label lists a bundle for inference only when it has
 # models/model.pt. HOST defaults to 127.0.0.1 (0.0.0.0 serves other machines), PORT to 8000;
 # ARGS go to `monailabel start_server` as they are (e.g. --conf preload true).
@@ -61,7 +62,13 @@ mkdir -p "$app/model"
 names=()
 for src in "${sources[@]}"; do
   name="$(basename "$src")"
-  [ -e "$app/model/$name" ] || cp -r "$src" "$app/model/$name"
+  if [ ! -e "$app/model/$name" ]; then
+    # the bundle exported in the Model Zoo's self-contained form (custom_networks vendored into its scripts/), with
+    # its trained model if it has one: MONAI Label then needs nothing of this repository
+    weights=()
+    [ ! -f "$src/models/model.pt" ] || weights=(--weights "$src/models/model.pt")
+    PYTHONPATH="$ROOT" "$python" -m custom_networks.export "$src" "$app/model" "${weights[@]}" >/dev/null
+  fi
   # MONAI Label retrains a bundle in its folder, over the model it serves: start_over, so that each training keeps the
   # earlier run's files in models/previous_<time>/ instead of refusing to overwrite them (bundles 0.3.0 and later)
   "$python" - "$app/model/$name/configs/train.json" <<'EOF'
@@ -80,6 +87,5 @@ EOF
   names+=("$name")
 done
 
-export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 exec "$python" -m monailabel.main start_server --app "$app" --studies "$studies" --host "$host" --port "$port" \
   --conf models "$(IFS=,; echo "${names[*]}")" --conf zoo_source github --conf sam2 false "$@"

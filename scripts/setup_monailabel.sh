@@ -5,7 +5,8 @@
 # (about 7.6 GB), kept outside the clone in ${CUSTOM_NETWORKS_CACHE:-${XDG_CACHE_HOME:-~/.cache}/custom_networks}/
 # monailabel-<key>, the key a hash of the pins (requirements-monailabel.txt, requirements.txt, this script, the Python
 # version). With the key unchanged a run only prints the path; a new key builds anew and removes the other builds.
-# custom_networks itself is not installed there: scripts/monailabel_app.sh puts the clone on PYTHONPATH.
+# custom_networks itself is not installed there: the served bundles are exports with their code vendored
+# (scripts/monailabel_app.sh runs the export with the clone on PYTHONPATH, and the server without it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"

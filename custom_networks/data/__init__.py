@@ -15,6 +15,7 @@ from custom_networks.data.loading import (
     readable_items,
     require_datalist,
     require_input,
+    require_items,
     volume_items,
     volume_name_formatter,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "readable_items",
     "require_datalist",
     "require_input",
+    "require_items",
     "synthesize",
     "volume_items",
     "volume_name_formatter",

@@ -26,6 +26,7 @@ __all__ = [
     "readable_items",
     "require_datalist",
     "require_input",
+    "require_items",
     "volume_items",
     "volume_name_formatter",
 ]
@@ -53,6 +54,20 @@ def require_datalist(dataset_dir: str | Path) -> Path:
             "folder as --dataset_dir."
         )
     return path
+
+
+def require_items(items: Sequence[dict[str, Any]], dataset_dir: str | Path) -> Sequence[dict[str, Any]]:
+    """``items``, the split a bundle is about to read, if there are any (the bundles check it first when they run;
+    MONAI Label gives its own items instead of a ``dataset_dir``).
+
+    Raises:
+        MissingFileError: no items and no datalist in ``dataset_dir``, with how to prepare one.
+        BadValueError: no items although ``dataset_dir`` holds a datalist.
+    """
+    if not items:
+        require_datalist(dataset_dir)
+        raise BadValueError(f"{dataset_dir}: no items to read.")
+    return items
 
 
 def require_input(input_path: str | Path) -> str:

@@ -41,10 +41,11 @@ def find_bundle(bundle: str | Path, root: str | Path | None = None) -> Path:
     Raises:
         MissingFileError: neither exists; the message lists the bundles there are.
     """
+    if (Path(bundle) / "configs" / "train.json").is_file():  # a folder: the installed bundles are not needed
+        return Path(bundle).resolve()
     root = bundles_root() if root is None else Path(root)
-    for path in (Path(bundle), root / str(bundle)):
-        if (path / "configs" / "train.json").is_file():
-            return path.resolve()
+    if (root / str(bundle) / "configs" / "train.json").is_file():
+        return (root / str(bundle)).resolve()
     raise MissingFileError(
         f"{bundle}: no such bundle: not a folder with configs/train.json, nor one of {bundle_names(root)}."
     )

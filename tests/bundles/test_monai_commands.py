@@ -92,38 +92,30 @@ def test_verify_net_in_out_command(bundle_with_model):
     assert "data shape of network is verified with no error" in result.stdout + result.stderr
 
 
-def _example_input(parser: ConfigParser, name: str) -> torch.Tensor:
-    """An input of the smallest size the metadata allows (its spatial_shape with n = 1)."""
+def _export(command: str, suffix: str, bundle_with_model) -> tuple[Path, torch.Tensor, torch.Tensor]:
+    """Run MONAI's ``command`` (``ckpt_export`` or ``onnx_export``) on the bundle's ``model.pt``; returns the exported
+    file, an input of the smallest size the metadata allows (its spatial_shape with n = 1) and what the network with
+    the checkpoint's weights makes of it."""
+    name, root, parser = bundle_with_model
+    path, checkpoint = root / f"models/model{suffix}", root / "models/model.pt"
+    _monai_bundle(command, "network_def", "--filepath", path, "--ckpt_file", checkpoint, *_common(name, root), cwd=root)
+    network = parser.get_parsed_content("network_def", instantiate=True)
+    network.load_state_dict(torch.load(checkpoint))
     image = json.loads((find_bundle(name) / "configs/metadata.json").read_text())["network_data_format"]["inputs"]
     shape = [int(str(size).removesuffix("*n")) for size in image["image"]["spatial_shape"]]  # "16*n" → 16
-    return torch.rand(1, image["image"]["num_channels"], *shape)
+    x = torch.rand(1, image["image"]["num_channels"], *shape)
+    with torch.no_grad():
+        return path, x, network.eval()(x)
 
 
 def test_ckpt_export_command(bundle_with_model):
-    name, root, parser = bundle_with_model
-    path = root / "models/model.ts"
-    checkpoint = root / "models/model.pt"
-    _monai_bundle(
-        "ckpt_export", "network_def", "--filepath", path, "--ckpt_file", checkpoint, *_common(name, root), cwd=root
-    )
-    network = parser.get_parsed_content("network_def", instantiate=True)
-    network.load_state_dict(torch.load(checkpoint))
-    x = _example_input(parser, name)
+    path, x, expected = _export("ckpt_export", ".ts", bundle_with_model)
     with torch.no_grad():
-        torch.testing.assert_close(torch.jit.load(str(path))(x), network.eval()(x))
+        torch.testing.assert_close(torch.jit.load(str(path))(x), expected)
 
 
 def test_onnx_export_command(bundle_with_model):
-    name, root, parser = bundle_with_model
-    path = root / "models/model.onnx"
-    checkpoint = root / "models/model.pt"
-    _monai_bundle(
-        "onnx_export", "network_def", "--filepath", path, "--ckpt_file", checkpoint, *_common(name, root), cwd=root
-    )
-    network = parser.get_parsed_content("network_def", instantiate=True)
-    network.load_state_dict(torch.load(checkpoint))
-    x = _example_input(parser, name)
+    path, x, expected = _export("onnx_export", ".onnx", bundle_with_model)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (output,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
-    with torch.no_grad():
-        np.testing.assert_allclose(output, network.eval()(x).numpy(), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(output, expected.numpy(), rtol=1e-3, atol=1e-4)

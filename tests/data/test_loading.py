@@ -16,6 +16,7 @@ from custom_networks.data import (
     inference_items,
     prepare,
     readable_items,
+    require_items,
     synthesize,
     volume_items,
     volume_name_formatter,
@@ -40,6 +41,15 @@ def test_splits_partition_the_datalist(dataset):
     testing = datalist_split(dataset, "testing")
     assert len(testing) == len(datalist["testing"])
     assert all(Path(i["image"]).is_absolute() and Path(i["label"]).is_file() for i in training + testing)
+
+
+def test_a_bundle_requires_items_to_read(dataset, tmp_path):
+    items = datalist_split(dataset, "training", 0)
+    assert require_items(items, tmp_path / "unused") is items  # MONAI Label's items: no dataset_dir needed
+    with pytest.raises(FileNotFoundError, match="prepare the dataset first"):
+        require_items([], tmp_path)
+    with pytest.raises(ValueError, match="no items to read"):
+        require_items([], dataset)
 
 
 def test_bad_requests_name_the_problem(dataset, tmp_path):

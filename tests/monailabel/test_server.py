@@ -1,6 +1,7 @@
 """MONAI Label serves the bundles for real: ``scripts/monailabel_app.sh`` builds MONAI Label's own environment when
-missing, makes a monaibundle app with every bundle and starts the server on 127.0.0.1; the tests use its REST API as
-an annotation client does (info, inference, labels saved to the datastore, training).
+missing, makes a monaibundle app with every bundle exported into its ``model/`` (custom_networks vendored, no
+``PYTHONPATH``) and starts the server on 127.0.0.1; the tests use its REST API as an annotation client does (info,
+inference, labels saved to the datastore, training).
 
 Checkpoints are the bundles' own ``network_def`` at random initialisation, saved as training saves ``model.pt``.
 Without MONAI Label's environment (it is built from PyPI) the tests fail, they do not skip.
@@ -198,7 +199,8 @@ def server(monailabel_env: Path, workdir: Path) -> Iterator[Server]:
     script = ROOT / "scripts/monailabel_app.sh"
     command = ["bash", str(script), "--port", str(port), str(server.app), str(workdir / "studies"), *map(str, bundles)]
     with open(server.log, "w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the exports need nothing of the clone
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     start_deadline = time.monotonic() + START_TIMEOUT
     try:
         while True:
@@ -258,6 +260,14 @@ def infer_brain(server: Server, image: str) -> nib.Nifti1Image:
     assert np.issubdtype(values.dtype, np.integer)
     assert set(np.unique(values).tolist()) <= {0, *expected_labels(BUNDLE_3D).values()}
     return result
+
+
+def test_the_served_bundles_are_self_contained_exports(server):
+    for name in BUNDLES:
+        served = server.app / "model" / name
+        metadata = json.loads((served / "configs/metadata.json").read_text())
+        assert (served / "scripts/custom_networks/nets").is_dir() and (served / "models/model.pt").is_file()
+        assert "custom-networks" not in metadata["required_packages_version"]
 
 
 def test_every_bundle_is_listed_with_its_labels(server):
