@@ -21,8 +21,10 @@ class MILDNet(EncoderDecoder):
     transposed conv up, concatenation, 1×1 conv head) with every double conv, encoder, bottleneck and decoder,
     replaced by an :class:`~custom_networks.blocks.MLDRBlock` and, with ``use_mlr``, every skip passed through an
     :class:`~custom_networks.blocks.MLRBlock` before the concatenation. Convolutions get Xavier initialization
-    (see :class:`~custom_networks.nets.unet.EncoderDecoder`). There is no public code: the [choice] notes here and
-    in the blocks document what the paper leaves open. Spatial sizes must be multiples of
+    (see :class:`~custom_networks.nets.unet.EncoderDecoder`). The paper's "Code availability" names the authors'
+    repository, https://gitlab.com/rajgudhe.uef/mildnet; it could not be reached from where this was written, so this
+    follows the paper's text, and the [choice] notes here and in the blocks document what the text leaves open.
+    Spatial sizes must be multiples of
     ``2 ** (len(features) - 1)`` (16 by default).
 
     Gudhe et al., "Multi-level dilated residual network for biomedical image segmentation", Scientific Reports 11,
