@@ -82,7 +82,11 @@ def test_evaluate_writes_metrics(trained):
     case, data, bundle_root = trained
     out = bundle_root / "eval"
     metrics = run_evaluation(case, data, bundle_root, out)
-    for name in ("test_mean_dice", "test_mean_iou", "test_precision", "test_recall", "test_f1"):
+    scores = ("test_mean_dice", "test_mean_iou", "test_precision", "test_recall", "test_f1")
+    objects = ("test_object_f1", "test_dsb_map", "test_aji")  # the nuclei bundles' object-level scores
+    nuclei = case.name in ("mildnet_dsb2018_nuclei", "multiresunet_murphy_nuclei")
+    assert nuclei == all(name in metrics for name in objects), sorted(metrics)
+    for name in scores + (objects if nuclei else ()):
         assert 0.0 <= metrics[name] <= 1.0, (name, metrics[name])
     # empty masks make a case's Hausdorff distance undefined: left out of the mean (never inf), counted as not-NaN
     assert not math.isinf(metrics["test_hausdorff"]) and not math.isinf(metrics["test_hausdorff95"])
