@@ -6,6 +6,7 @@ the default the user meant to change. The bundles call :func:`warn_unknown_overr
 
 from __future__ import annotations
 
+import ast
 import difflib
 import inspect
 import logging
@@ -60,11 +61,8 @@ def unknown_overrides(argv: Sequence[str]) -> dict[str, str | None]:
 
 
 def _config_files(value: str) -> str | list[str]:
-    """``--config_file``'s value: a file or a list of files (``"['a.json','b.json']"``, as fire reads it)."""
-    parsed = value.strip()
-    if parsed.startswith("["):
-        return [f.strip().strip("'\"") for f in parsed[1:-1].split(",") if f.strip()]
-    return parsed
+    """``--config_file``'s value: a file, files separated by commas, or a Python list of files, as fire reads it."""
+    return ast.literal_eval(value) if value.strip().startswith("[") else value
 
 
 def warn_unknown_overrides() -> None:
