@@ -12,6 +12,7 @@ e.g. a MONAI Label server).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -106,6 +107,13 @@ def _excepthook(kind: type[BaseException], error: BaseException, traceback: Trac
         sys.__excepthook__(kind, error, traceback)
     else:
         print(error_line(found), file=sys.stderr)
+        # MONAI's CacheDataset goes on caching the next items in a worker thread after one fails; a thread still in
+        # torch while the interpreter finalises aborts the process ("terminate called without an active exception")
+        # after the line above. Nothing is left to run: flush the logs and exit with status 1 now.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def is_bundle_command() -> bool:

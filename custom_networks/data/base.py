@@ -115,13 +115,17 @@ class PlanarConverter(Converter):
         """The raw image array."""
         return read_image(sample.image)
 
+    def fit_image(self, image: np.ndarray, path: Path) -> np.ndarray:
+        """``image`` with one of the accepted channel counts (:func:`fit_channels`); the same object when unchanged."""
+        return fit_channels(image, self.channels, path)
+
     @abstractmethod
     def read_label(self, sample: Sample, shape: tuple[int, int]) -> np.ndarray:
         """The label of ``sample`` as an H×W array of class indices (``shape`` is the image's H×W)."""
 
     def convert(self, sample: Sample, out: Path) -> Converted:
         raw = self.read_image(sample)
-        image = fit_channels(raw, self.channels, sample.image)
+        image = self.fit_image(raw, sample.image)
         shape = image.shape[:2]
         label = self.read_label(sample, shape)
         check_same_size(shape, label.shape, sample.label)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from monai.data import create_file_basename, load_decathlon_datalist
+from monai.data import create_file_basename
 from monai.data.folder_layout import default_name_formatter
 from monai.transforms import Compose
 
-from custom_networks.data.datalist import DATALIST
+from custom_networks.data.datalist import datalist_file, read_datalist
 from custom_networks.errors import BadValueError, MissingFileError
 from custom_networks.transforms.input_checks import CheckInputd, InputFileError, input_error
 
@@ -41,17 +40,18 @@ logger = logging.getLogger(__name__)
 
 
 def require_datalist(dataset_dir: str | Path) -> Path:
-    """The ``datalist.json`` of a prepared dataset folder (the bundles check it first when they run).
+    """The datalist of a prepared dataset folder, or ``dataset_dir`` itself when it is a user's datalist ``.json``
+    (the bundles check it first when they run).
 
     Raises:
-        MissingFileError: ``dataset_dir`` holds no datalist, with how to prepare one.
+        MissingFileError: no datalist there, with how to prepare one.
     """
-    path = Path(dataset_dir) / DATALIST
+    path = datalist_file(dataset_dir)
     if not path.is_file():
         raise MissingFileError(
             f"{path}: not found: prepare the dataset first with "
-            f"`python scripts/prepare_data.py <dataset> --src RAW_DIR --dst {dataset_dir}`, or pass the prepared "
-            "folder as --dataset_dir."
+            f"`python scripts/prepare_data.py <dataset> --src RAW_DIR --dst {dataset_dir}` (`folder` for your own "
+            "images/ and masks/), or pass the prepared folder, or your own datalist .json, as --dataset_dir."
         )
     return path
 
@@ -84,10 +84,11 @@ def require_input(input_path: str | Path) -> str:
 def datalist_split(
     dataset_dir: str | Path, split: str, fold: int = 0, missing_ok: bool = False
 ) -> list[dict[str, Any]]:
-    """Items of one split of ``dataset_dir/datalist.json`` with absolute paths.
+    """Items of one split of ``dataset_dir``'s datalist with absolute paths.
 
     Args:
-        dataset_dir: folder written by ``scripts/prepare_data.py``.
+        dataset_dir: folder written by ``scripts/prepare_data.py``, or a datalist ``.json`` of the user's own (read
+            by :func:`~custom_networks.data.datalist.read_datalist`: folds assigned where it has none).
         split: ``"training"`` (every fold but ``fold``), ``"validation"`` (fold ``fold``) or ``"testing"``.
         fold: the validation fold.
         missing_ok: no items, instead of the error, while ``dataset_dir`` holds no datalist: the bundles' workflows
@@ -100,23 +101,24 @@ def datalist_split(
     """
     if split not in SPLITS:
         raise BadValueError(f"split must be one of {SPLITS}, got {split!r}.")
-    if missing_ok and not (Path(dataset_dir) / DATALIST).is_file():
+    if missing_ok and not datalist_file(dataset_dir).is_file():
         return []
     path = require_datalist(dataset_dir)
-    key = "testing" if split == "testing" else "training"
-    items = load_decathlon_datalist(str(path), is_segmentation=True, data_list_key=key, base_dir=str(dataset_dir))
+    datalist = read_datalist(path)
+    items = datalist["testing" if split == "testing" else "training"]
     if split == "training":
-        items = [item for item in items if item.get("fold") != fold]
+        items = [item for item in items if item["fold"] != fold]
     elif split == "validation":
-        items = [item for item in items if item.get("fold") == fold]
+        items = [item for item in items if item["fold"] == fold]
     if not items:
-        folds = sorted({item.get("fold") for item in json.loads(path.read_text(encoding="utf-8"))["training"]})
+        folds = sorted({item["fold"] for item in datalist["training"]})
         raise BadValueError(f"{path}: the {split} split (fold {fold}) is empty; folds present: {folds}.")
     return items
 
 
 def _prepared_or_file(path: Path, missing_ok: bool) -> list[dict[str, Any]] | None:
-    """The ``testing`` items of a prepared dataset folder, or one item for a file; None for any other folder; no
+    """The ``testing`` items of a prepared dataset folder or a datalist file, or one item for an image file; None for
+    any other folder; no
     items for a missing ``path`` if ``missing_ok``.
 
     Raises:
@@ -124,7 +126,7 @@ def _prepared_or_file(path: Path, missing_ok: bool) -> list[dict[str, Any]] | No
     """
     if missing_ok and not path.exists():
         return []
-    if (path / DATALIST).is_file():
+    if datalist_file(path).is_file():
         return [{"image": item["image"]} for item in datalist_split(path, "testing")]
     if path.is_file():
         return [{"image": str(path)}]

@@ -17,6 +17,7 @@ from custom_networks.data.drosophila_vnc import DrosophilaVnc
 from custom_networks.data.dsb2018 import Dsb2018
 from custom_networks.data.errors import DataPreparationError
 from custom_networks.data.glas2015 import Glas2015
+from custom_networks.data.image_folder import ImageFolder
 from custom_networks.data.isbi2012 import Isbi2012
 from custom_networks.data.isic2017 import Isic2017
 from custom_networks.data.isic2018 import Isic2018
@@ -36,6 +37,7 @@ __all__ = ["DATASETS", "SUMMARY", "make_converter", "option_names", "prepare"]
 DATASETS: dict[str, type[Converter]] = {
     cls.name: cls
     for cls in (
+        ImageFolder,
         Isbi2012,
         Isic2018,
         Glas2015,

@@ -485,10 +485,30 @@ def multiclass_microscopy(root: Path, count: int, size: int, seed: int, colour: 
         _save_png(mask, root / "masks" / f"img_{i:03d}.png")
 
 
+def folder(
+    root: Path, count: int, size: int, seed: int, mask_suffix: str = "_mask", classes: int = 2, grey: bool = False
+) -> None:
+    """A user's own data: ``images/sample_nnn.{png,jpg}`` (RGB, or grayscale with ``grey``; PNG and JPEG
+    alternate) + ``masks/sample_nnn<mask_suffix>.png``: 0/255 masks for ``classes=2``, else index masks 0 … classes-1
+    (one class per blob, cycling)."""
+    for i in range(count):
+        rng = _rng(seed, "folder", i)
+        blobs = _ellipses(rng, _wide(size, 4 / 3), max(classes - 1, 3), (0.1, 0.2))
+        mask = np.where(blobs > 0, (blobs - 1) % (classes - 1) + 1, 0)
+        colours = [[30 + 70 * c, 200 - 60 * c, 90 + 40 * c] for c in range(classes)]
+        image = _render(rng, mask.astype(np.int64), np.asarray(colours)[:, :1] if grey else colours, noise=8)
+        _save_png(image, root / "images" / f"sample_{i:03d}.{'jpg' if i % 2 else 'png'}", quality=95)
+        _save_png(
+            _binary(mask) if classes == 2 else mask.astype(np.uint8),
+            root / "masks" / f"sample_{i:03d}{mask_suffix}.png",
+        )
+
+
 #: Dataset name → generator ``(root, count, size, seed, **options)``.
 GENERATORS: dict[str, Callable[..., None]] = {
     f.__name__: f
     for f in (
+        folder,
         isbi2012,
         isic2018,
         glas2015,
@@ -519,7 +539,8 @@ def synthesize(dataset: str, dst: str | Path, count: int = 12, size: int = 64, s
             ``depth`` is given).
         seed: random seed.
         options: generator options (``layout`` for isbi2012/brats/isic2017/monuseg, ``fmt`` for cvc_clinicdb,
-            ``slices`` for lgg, ``depth`` for brats, ``colour`` for multiclass_microscopy).
+            ``slices`` for lgg, ``depth`` for brats, ``colour`` for multiclass_microscopy, ``mask_suffix``,
+            ``classes`` and ``grey`` for folder).
     """
     if dataset not in GENERATORS:
         raise DataPreparationError(f"unknown dataset {dataset!r}; choose one of {', '.join(GENERATORS)}")

@@ -121,7 +121,7 @@ class CheckInputd(MapTransform):
             if unexpected:
                 raise InputFileError(
                     f"{source}: label values {unexpected[:10]} outside the bundle's classes {self.label_values}; "
-                    "labels must hold class indices (scripts/prepare_data.py converts masks)."
+                    "labels must hold class indices (`scripts/prepare_data.py folder` converts 0/255 masks)."
                 )
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:

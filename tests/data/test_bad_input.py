@@ -18,6 +18,7 @@ from custom_networks.data import SYNTHETIC_PALETTE, DataPreparationError, synthe
 from tests.data.checks import leftovers, prepare_quietly, run_cli, snapshot
 
 SYNTH = {
+    "folder": {"count": 8},
     "dsb2018": {"count": 8},
     "isic2018": {"count": 8},
     "lgg": {"count": 8, "slices": 2},
@@ -33,7 +34,10 @@ SYNTH = {
     "drosophila_vnc": {"count": 8},
     "monuseg": {"count": 8},
 }
-OPTIONS = {"multiclass_microscopy": {"palette": [list(c) for c in SYNTHETIC_PALETTE]}}
+OPTIONS = {
+    "multiclass_microscopy": {"palette": [list(c) for c in SYNTHETIC_PALETTE]},
+    "folder": {"mask_suffix": "_mask"},
+}
 
 
 def _first(raw: Path, pattern: str) -> Path:
@@ -99,6 +103,16 @@ def _text_coordinate(regions: list[ElementTree.Element]) -> None:
 
 # id → (dataset, break the raw copy and return the file at fault, expected problem)
 CASES = {
+    "folder-mask-missing": (
+        "folder",
+        lambda r: r / "images" / _delete(_first(r, "masks/*.png")).name.replace("_mask", ""),
+        "image has no label",
+    ),
+    "folder-grey-levels": (
+        "folder",
+        lambda r: _rewrite(_first(r, "masks/*.png"), lambda a: np.where(a > 0, 128, 0).astype(np.uint8)),
+        "do not look like class indices; pass --num_classes, or --palette",
+    ),
     "dsb-masks-missing": ("dsb2018", lambda r: _delete(_first(r, "stage1_train/*/masks")).parent, "has no label"),
     "isic-label-missing": (
         "isic2018",

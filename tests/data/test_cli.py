@@ -27,7 +27,14 @@ def test_cli_lists_datasets_and_rejects_unknown_options(tmp_path: Path):
     assert result.returncode == 0
     names = {line.split()[0] for line in result.stdout.splitlines()}
     expected = {"isbi2012", "isic2018", "glas2015", "dsb2018", "lgg", "murphy", "cvc_clinicdb", "brats", "wsi_tiles"}
-    assert names == expected | {"multiclass_microscopy", "isic2017", "kvasir_seg", "drosophila_vnc", "monuseg"}
+    assert names == expected | {
+        "multiclass_microscopy",
+        "isic2017",
+        "kvasir_seg",
+        "drosophila_vnc",
+        "monuseg",
+        "folder",
+    }
     result = run_cli("lgg", "--src", tmp_path, "--dst", tmp_path / "out", "--palete", "[1,2]", cwd=tmp_path)
     assert result.returncode != 0 and "unknown option(s) --palete" in result.stderr
     assert "Traceback" not in result.stderr

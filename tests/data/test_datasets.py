@@ -20,6 +20,17 @@ MONUSEG_KEYS = ("case", "subset", "patient", "instance_map")
 
 # name → (dataset, synthesize options, prepare options, cases, channels, label values, extra keys, grouped by)
 LAYOUTS = {
+    "folder": ("folder", {"count": 10}, {"mask_suffix": "_mask"}, 10, 3, {0, 1}, ("case",), None),
+    "folder-index-grey": (
+        "folder",
+        {"count": 10, "classes": 3, "grey": True, "mask_suffix": ""},
+        {},
+        10,
+        1,
+        {0, 1, 2},
+        ("case",),
+        None,
+    ),
     "isbi2012": ("isbi2012", {"count": 10}, {}, 10, 1, {0, 1}, ("case",), None),
     "isbi2012-png": ("isbi2012", {"count": 10, "layout": "png"}, {}, 10, 1, {0, 1}, ("case",), None),
     "isic2018": ("isic2018", {"count": 10}, {}, 10, 3, {0, 1}, ("case",), None),

@@ -3,6 +3,7 @@
 import csv
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -62,6 +63,65 @@ def test_bad_requests_name_the_problem(dataset, tmp_path):
     assert datalist_split(tmp_path, "training", missing_ok=True) == []
     with pytest.raises(ValueError, match="is empty"):  # missing_ok is about the datalist only
         datalist_split(dataset, "validation", 7, missing_ok=True)
+
+
+def _own_datalist(dataset: Path, folder: Path, **lists) -> Path:
+    """A user's datalist in ``folder`` (paths relative to it) of the prepared ``dataset``'s cases, split as
+    ``lists`` says: key → case indices, or for ``test`` image paths only; ``patient`` keys from ``patients``."""
+    cases = json.loads((dataset / "datalist.json").read_text())["training"]
+    patients = lists.pop("patients", None)
+
+    def item(i: int) -> dict:
+        paths = {k: os.path.relpath(dataset / cases[i][k], folder) for k in ("image", "label")}
+        return paths if patients is None else {**paths, "patient": patients[i]}
+
+    data = {key: [item(i)["image"] if key == "test" else item(i) for i in indices] for key, indices in lists.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mine.json").write_text(json.dumps(data))
+    return folder / "mine.json"
+
+
+def test_a_users_own_datalist_is_read_as_it_is(dataset, tmp_path):
+    """A MONAI datalist without folds: ``validation`` is fold 0, the training items are spread over folds 1-4
+    (seeded), decathlon's ``test`` image list is the testing split; relative paths are the file's."""
+    path = _own_datalist(dataset, tmp_path / "elsewhere", training=range(5), validation=[5, 6], test=[0, 1])
+    validation = datalist_split(path, "validation", 0)
+    assert [Path(i["image"]).name for i in validation] == [Path(i["image"]).name for i in _named(dataset, 5, 6)]
+    training = datalist_split(path, "training", 0)
+    assert len(training) == 5 and {i["fold"] for i in training} <= {1, 2, 3, 4}
+    assert training == datalist_split(path, "training", 0), "the same folds every time"
+    assert all(Path(i["image"]).is_file() and Path(i["label"]).is_file() for i in training + validation)
+    assert inference_items(path) == [{"image": i["image"]} for i in datalist_split(path, "testing")]
+    assert [Path(i["image"]).name for i in inference_items(path)] == [
+        Path(i["image"]).name for i in _named(dataset, 0, 1)
+    ]
+
+    # no validation list: five folds, the cases of one patient kept together
+    path = _own_datalist(dataset, tmp_path / "grouped", training=range(7), patients=list("aabbcde"))
+    items = datalist_split(path, "training", 9)
+    assert {i["fold"] for i in items} == {0, 1, 2, 3, 4}
+    assert len({i["fold"] for i in items if i["patient"] == "a"}) == 1
+    with pytest.raises(ValueError, match="the testing split .* is empty"):
+        datalist_split(path, "testing")
+
+
+def test_a_users_datalist_with_a_problem_is_named(dataset, tmp_path):
+    path = _own_datalist(dataset, tmp_path, training=range(3))
+    data = json.loads(path.read_text())
+    data["training"][0]["fold"] = 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"mine.json: 1 of 3 training items have a 'fold'; give it to all or none"):
+        datalist_split(path, "training")
+    path.write_text("{training: []}")
+    with pytest.raises(ValueError, match="mine.json: not a JSON datalist"):
+        datalist_split(path, "training")
+    with pytest.raises(FileNotFoundError, match="other.json: not found: prepare the dataset first"):
+        datalist_split(tmp_path / "other.json", "training")
+
+
+def _named(dataset: Path, *indices: int) -> list[dict]:
+    cases = json.loads((dataset / "datalist.json").read_text())["training"]
+    return [cases[i] for i in indices]
 
 
 def test_inference_items(dataset, tmp_path):
