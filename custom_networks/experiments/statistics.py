@@ -114,9 +114,10 @@ def summarize(rows: Sequence[dict[str, Any]], reference: str | None, baseline: s
             std = float(array.std(ddof=1)) if array.size > 1 else math.nan
             improvement = p_value = n_pairs = None
             if base is not None and network != baseline:
-                base_mean = float(np.mean(list(base.values())))
+                base_mean = float(np.mean(list(base.values()))) if base else math.nan
                 gain = mean - base_mean if metric.higher_is_better else base_mean - mean
-                improvement = 100 * gain / base_mean
+                # undefined (shown as "—") over a baseline mean of 0 (nothing segmented) or without values
+                improvement = 100 * gain / base_mean if base_mean and math.isfinite(gain / base_mean) else None
             if ref is not None and network != reference:
                 pairs = sorted(values.keys() & ref.keys())
                 n_pairs = len(pairs)

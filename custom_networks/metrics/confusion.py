@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from monai.metrics import CumulativeIterationMetric
 from monai.metrics.confusion_matrix import compute_confusion_matrix_metric, get_confusion_matrix
-from monai.metrics.utils import do_metric_reduction
 from monai.utils import MetricReduction
+
+from custom_networks.metrics.reduction import reduce_defined
 
 __all__ = ["PerCaseConfusionMatrixMetric"]
 
@@ -39,7 +40,5 @@ class PerCaseConfusionMatrixMetric(CumulativeIterationMetric):
         return compute_confusion_matrix_metric(self.metric_name, matrix)
 
     def aggregate(self, reduction: MetricReduction | str | None = None) -> torch.Tensor:
-        data = self.get_buffer()
-        if not isinstance(data, torch.Tensor):
-            raise ValueError("the data to aggregate must be a PyTorch Tensor.")
-        return do_metric_reduction(data, reduction or self.reduction)[0]
+        """The reduction over cases and classes, NaN where it covers no defined value."""
+        return reduce_defined(self.get_buffer(), reduction or self.reduction)[0]

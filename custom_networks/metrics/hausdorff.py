@@ -1,9 +1,13 @@
-"""Hausdorff distance whose undefined cases (an empty mask on one side) are left out of the mean, not infinite."""
+"""Hausdorff distance whose undefined cases (an empty mask on one side) are left out of the mean, not infinite, and
+whose mean over no defined case is undefined (NaN), not 0."""
 
 from __future__ import annotations
 
 import torch
 from monai.metrics import HausdorffDistanceMetric
+from monai.utils import MetricReduction
+
+from custom_networks.metrics.reduction import reduce_defined
 
 __all__ = ["FiniteHausdorffDistanceMetric"]
 
@@ -16,7 +20,8 @@ class FiniteHausdorffDistanceMetric(HausdorffDistanceMetric):
     ``MetricsSaver``'s ``notnans`` summary gives the number of cases the mean covers, and the per-case CSV shows
     ``nan`` for the others. Use it through ``monai.handlers.IgniteMetricHandler``; arguments as the parent's. The
     buffer itself keeps MONAI's ``inf``; :meth:`get_buffer`, which MONAI's ``aggregate`` and the handler read, turns
-    it into NaN.
+    it into NaN. A reduction over cases none of which is defined is NaN (MONAI's gives 0, which reads as a perfect
+    score in ``metrics.csv``).
     """
 
     def get_buffer(self) -> torch.Tensor | list[torch.Tensor] | None:
@@ -26,3 +31,10 @@ class FiniteHausdorffDistanceMetric(HausdorffDistanceMetric):
         if isinstance(buffer, torch.Tensor):
             return torch.where(torch.isinf(buffer), torch.full_like(buffer, float("nan")), buffer)
         return buffer
+
+    def aggregate(
+        self, reduction: MetricReduction | str | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """MONAI's reduction of :meth:`get_buffer`, NaN where it covers no defined case."""
+        reduced, not_nans = reduce_defined(self.get_buffer(), reduction or self.reduction)
+        return (reduced, not_nans) if self.get_not_nans else reduced

@@ -67,3 +67,18 @@ def test_reference_or_baseline_absent(rows, tmp_path):
     assert "No t-tests" in text and "the baseline unetplusplus was not trained" in text
     assert "| mildnet | 0.8125 ± 0.0854 (4) | 3.6667 ± 1.5275 (3) |" in text
     assert (tmp_path / "summary.csv").read_text().splitlines()[1].endswith(",,,")  # empty, not "None"
+
+
+def test_a_baseline_that_segmented_nothing_still_gives_a_report(tmp_path):
+    """U-Net's Dice is 0 on every case and its HD95 undefined everywhere: no relative improvement can be computed
+    (shown as "—"), and the report is written (it once ended in ZeroDivisionError after the whole training)."""
+    table = [
+        {"network": n, "fold": 0, "case": c, "mean_dice": d, "hausdorff95": h}
+        for n, c, d, h in [("mildnet", "a", 0.6, 3.0), ("mildnet", "b", 0.5, 4.0), ("unet", "a", 0.0, NAN)]
+        + [("unet", "b", 0.0, NAN)]
+    ]
+    summary = {(r.network, r.metric): r for r in summarize(table, reference="mildnet", baseline="unet")}
+    assert summary["mildnet", "Dice"].improvement is None and summary["mildnet", "HD95"].improvement is None
+    assert math.isnan(summary["unet", "HD95"].mean) and summary["unet", "HD95"].n == 0
+    write_summary_markdown(list(summary.values()), tmp_path / "summary.md", "title", "mildnet", "unet")
+    assert "| mildnet | — | — |" in (tmp_path / "summary.md").read_text()

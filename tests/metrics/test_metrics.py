@@ -45,3 +45,20 @@ def test_hausdorff_leaves_empty_cases_out_of_the_mean():
     assert distances[0].item() == pytest.approx(math.sqrt(2))  # the corner (5, 5) to (4, 4)
     assert torch.isnan(distances[1:]).all()
     assert metric.aggregate().item() == pytest.approx(math.sqrt(2))
+
+
+def test_a_mean_over_no_defined_case_is_undefined_not_zero():
+    """Every prediction empty: each case's Hausdorff distance and precision is undefined, and so is their mean (MONAI's
+    reduction gives 0, which metrics.csv would report as a perfect distance)."""
+    pred, label = cases()
+    empty = torch.zeros_like(pred)
+    hausdorff = FiniteHausdorffDistanceMetric(include_background=True, get_not_nans=True)
+    hausdorff(empty[1:], label[1:])  # case 1: empty prediction; case 2: both empty
+    mean, defined = hausdorff.aggregate()
+    assert math.isnan(mean.item()) and defined.item() == 0
+    precision = PerCaseConfusionMatrixMetric("precision")
+    precision(empty, label)
+    assert math.isnan(precision.aggregate().item())
+    per_class = PerCaseConfusionMatrixMetric("recall", reduction="mean_batch")
+    per_class(pred, label)  # recall: 9/16, 0, undefined
+    torch.testing.assert_close(per_class.aggregate(), torch.tensor([(9 / 16 + 0) / 2]))
