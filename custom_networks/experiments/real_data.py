@@ -88,9 +88,6 @@ class RealDataProtocol:
 
 # What every CPU protocol shares: seeded, no progress bars in the logs, the data loaded by two workers.
 CPU = {"seed": 0, "progress": False, "num_workers": 2}
-# MultiResUNet's and Res-CR-Net's BatchNorm with momentum 0.1: Keras' 0.01 leaves short runs' statistics unsettled
-# (MultiResUNet on CVC-ClinicDB, 40 epochs: training Dice 0.84, validation Dice 0.00 at the last epoch)
-SHORT_RUN_NORM = {"norm": ["batch", {"momentum": 0.1, "eps": 0.001}]}
 # The MILDNet bundles: a quarter of the paper's widths (16…256), batches of 8, validation every 5 epochs.
 MILDNET = {**CPU, "features": [16, 32, 64, 128, 256], "batch_size": 8, "val_interval": 5}
 # One BraTS volume, one training half: every epoch is one random crop, so many short epochs.
@@ -124,7 +121,6 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
         "cvc_clinicdb",
         {
             **CPU,
-            **SHORT_RUN_NORM,
             "features": [16, 32, 64, 128, 256],
             "batch_size": 8,
             "max_epochs": 40,
@@ -160,7 +156,6 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
             "epoch_repeats": 4,
             "max_epochs": 20,
             "val_interval": 5,
-            **SHORT_RUN_NORM,
         },
         prepare_options={"mapping": "organelles", **DROSOPHILA_SPLIT},
         stand_in=DROSOPHILA_STAND_IN + ", other / membrane / mitochondrion",
@@ -192,7 +187,7 @@ PROTOCOLS: dict[str, RealDataProtocol] = {
     "multiresunet3d_brats_mri": RealDataProtocol(
         "brats2021_subset",
         "brats",
-        {**BRATS, **BRATS_VALIDATION, **SHORT_RUN_NORM, "features": [8, 16, 32, 64, 128]},
+        {**BRATS, **BRATS_VALIDATION, "features": [8, 16, 32, 64, 128]},
         halves_axis=2,
         class_names=BRATS_REGIONS,
         caveat=BRATS_CAVEAT,
