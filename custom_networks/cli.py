@@ -107,6 +107,20 @@ custom-networks visualize --report_dir cross_validation/<bundle> [--cases a.png,
 Writes <report_dir>/figures/<case>.png (or into --output_dir): per network, the prediction over the image (true
 positives green, false positives red, false negatives blue) and the decoder's gradient saliency.""",
     ),
+    "postprocess": Command(
+        "custom_networks.experiments.postprocessing:choose_postprocessing",
+        "choose a trained bundle's post-processing on its validation split; evaluation and inference then apply it",
+        """\
+custom-networks postprocess --bundle_root BUNDLE_ROOT --dataset_dir DATA_DIR [--fold 0] [--bundle NAME_OR_FOLDER]
+                            [--test True] [--<bundle key> VALUE ...]
+
+Evaluates the model in BUNDLE_ROOT/models on validation fold --fold and, per class, tries keeping the largest
+connected component, removing objects smaller than a size (percentiles of the true objects' areas) and filling holes,
+keeping each only if it raises that class's mean validation Dice. The plan goes to
+BUNDLE_ROOT/models/postprocessing.json (with every trial's Dice), which evaluate.json and inference.json apply; delete
+it to switch post-processing off. --test True also evaluates the test split without and with it. Pass the --key VALUE
+overrides the model was trained with (--features, --roi_size, ...).""",
+    ),
     "export": Command(
         "custom_networks.export:export_bundle",
         "write a bundle in the Model Zoo's self-contained form, its code vendored, for use without this package",

@@ -5,6 +5,7 @@ from custom_networks.transforms.augmentation import Albumentationsd, mildnet_aug
 from custom_networks.transforms.brats import BratsRegionsToLabels, BratsRegionsToLabelsd
 from custom_networks.transforms.input_checks import CheckedLoadImaged, CheckInputd, InputFileError, input_error
 from custom_networks.transforms.overlay import SaveOverlayd, class_indices, overlay_errors
+from custom_networks.transforms.postprocessing import PostprocessMasks, PostprocessMasksd, load_postprocessing
 from custom_networks.transforms.weight_maps import (
     ContourWeights,
     ContourWeightsd,
@@ -23,9 +24,12 @@ __all__ = [
     "FuzzyBoundaryWeights",
     "FuzzyBoundaryWeightsd",
     "InputFileError",
+    "PostprocessMasks",
+    "PostprocessMasksd",
     "SaveOverlayd",
     "class_indices",
     "input_error",
+    "load_postprocessing",
     "mildnet_augmentation",
     "overlay_errors",
 ]
