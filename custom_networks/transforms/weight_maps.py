@@ -88,12 +88,19 @@ class ContourWeights(Transform):
         return convert_to_dst_type(w, dst=label, dtype=torch.float32)[0]
 
 
+# distances below this are the blur's float rounding, not a boundary (they would be normalised to 1)
+ROUNDING = 1e-4
+
+
 class FuzzyBoundaryWeights(Transform):
     """
-    MS U-Net's fuzzy-boundary confidence map of a channel-first label (2-D or 3-D): w_fb = 1 − |t − G_k(t)| with
-    G_k a Gaussian blur of kernel size k (reflected borders, as OpenCV's ``GaussianBlur``). w_fb is 1 far from
-    label boundaries and decreases towards them; a larger k widens the fuzzy band (the paper uses 21 on clean,
-    61 on noisy annotations). Returns a one-channel float map.
+    MS U-Net's fuzzy-boundary confidence map of a channel-first label (2-D or 3-D): d = |t − G_k(t)| with G_k a
+    Gaussian blur of kernel size k (reflected borders, as OpenCV's ``GaussianBlur``), "normalized and subtracted from
+    a mask of all 1's": w_fb = 1 − d / max(d) (Eq. 1 with the normalisation the text describes; ``normalize=False``
+    gives 1 − d, which on a straight edge only falls to about 0.5: 0.52 for k = 61). w_fb is 1 far from label
+    boundaries and falls to 0 on the most uncertain boundary pixels of the patch; a label without boundaries weighs 1
+    everywhere. A larger k widens the fuzzy band (the paper uses 21 on clean, 61 on noisy annotations). Returns a
+    one-channel float map.
 
     A binary mask (one channel, values in [0, 1]) is blurred as it is; a one-hot label (several channels) or a
     label of class indices (one channel, as one-hot) is blurred channel by channel and a pixel takes its smallest
@@ -106,11 +113,12 @@ class FuzzyBoundaryWeights(Transform):
         kernel_size: odd size k of the Gaussian kernel along each spatial dimension.
         sigma: standard deviation of the Gaussian; None or ≤ 0 derives it from k as OpenCV does
             (:func:`~custom_networks.transforms.gaussian.opencv_gaussian_sigma`: 21 → 3.5, 61 → 9.5).
+        normalize: divide d by its maximum over the label (the paper's text); False: Eq. 1 as printed.
     """
 
     backend = [TransformBackends.TORCH, TransformBackends.NUMPY]
 
-    def __init__(self, kernel_size: int = 21, sigma: float | None = None) -> None:
+    def __init__(self, kernel_size: int = 21, sigma: float | None = None, normalize: bool = True) -> None:
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be a positive odd number, got {kernel_size}.")
         if sigma is None or sigma <= 0:
@@ -120,6 +128,7 @@ class FuzzyBoundaryWeights(Transform):
         self.kernel = (kernel / kernel.sum()).float()
         self.kernel_size = kernel_size
         self.sigma = sigma
+        self.normalize = normalize
 
     def __call__(self, label: NdarrayOrTensor) -> NdarrayOrTensor:
         """
@@ -134,8 +143,11 @@ class FuzzyBoundaryWeights(Transform):
                 f"(each side must exceed {self.kernel_size // 2})."
             )
         blurred = separable_filtering(classes[None], self.kernel, mode="reflect")[0]
-        w = 1.0 - (classes - blurred).abs().amax(dim=0, keepdim=True)
-        return convert_to_dst_type(w, dst=label, dtype=torch.float32)[0]
+        distance = (classes - blurred).abs().amax(dim=0, keepdim=True)
+        if self.normalize:
+            distance = distance.where(distance > ROUNDING, 0.0)  # a uniform label blurs to itself, but for rounding
+            distance = distance / distance.max() if distance.max() > 0 else distance
+        return convert_to_dst_type(1.0 - distance, dst=label, dtype=torch.float32)[0]
 
 
 class _WeightMapd(MapTransform):
@@ -192,6 +204,7 @@ class FuzzyBoundaryWeightsd(_WeightMapd):
         keys: keys of the labels. See also: :py:class:`monai.transforms.compose.MapTransform`
         kernel_size: odd size of the Gaussian kernel (21 for clean, 61 for noisy annotations in the paper).
         sigma: standard deviation of the Gaussian; None or ≤ 0 derives it from ``kernel_size`` as OpenCV does.
+        normalize: divide the distance map by its maximum (the paper's text; False: Eq. 1 as printed).
         output_keys: keys to write the weight maps to, one per label key.
         allow_missing_keys: don't raise exception if key is missing.
     """
@@ -203,7 +216,8 @@ class FuzzyBoundaryWeightsd(_WeightMapd):
         keys: KeysCollection,
         kernel_size: int = 21,
         sigma: float | None = None,
+        normalize: bool = True,
         output_keys: KeysCollection = "weight",
         allow_missing_keys: bool = False,
     ) -> None:
-        super().__init__(keys, FuzzyBoundaryWeights(kernel_size, sigma), output_keys, allow_missing_keys)
+        super().__init__(keys, FuzzyBoundaryWeights(kernel_size, sigma, normalize), output_keys, allow_missing_keys)

@@ -1,5 +1,7 @@
 """ContourWeights(d) and FuzzyBoundaryWeights(d) against direct numpy / OpenCV computations, 2-D and 3-D."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -94,24 +96,37 @@ def test_fuzzy_weights_straight_edge_by_hand():
     # a vertical edge: the blur along the edge changes nothing, across it is the 1-D blur
     profile = np.r_[np.zeros(20), np.ones(20)]
     label = np.tile(profile, (1, 30, 1))
-    expected = 1 - np.abs(profile - _blur_1d_reflect101(profile, 11))
-    result = FuzzyBoundaryWeights(kernel_size=11)(label)
-    np.testing.assert_allclose(result[0], np.tile(expected, (30, 1)), atol=1e-6)
+    distance = np.abs(profile - _blur_1d_reflect101(profile, 11))
+    as_printed = FuzzyBoundaryWeights(kernel_size=11, normalize=False)(label)  # Eq. (1): 1 - d
+    np.testing.assert_allclose(as_printed[0], np.tile(1 - distance, (30, 1)), atol=1e-6)
+    assert 0.5 < as_printed.min() < 0.65  # on the edge: 0.5 + half the kernel's centre weight, about 0.6 for k = 11
+    result = FuzzyBoundaryWeights(kernel_size=11)(label)  # the paper's text: d normalised, then 1 - d
+    np.testing.assert_allclose(result[0], np.tile(1 - distance / distance.max(), (30, 1)), atol=1e-6)
+    assert result[0, :, 19:21].min() == pytest.approx(0.0, abs=1e-6)  # the two edge columns, one each side
     assert np.all(result[0, :, :10] > 1 - 1e-6) and np.all(result[0, :, 30:] > 1 - 1e-6)  # far: 1
     right = result[0, 0, 20:26]  # at the edge < 1, rising to 1 beyond the kernel radius
-    assert right[0] < 0.65 and np.all(np.diff(right) > 0)
+    assert right[0] < 0.1 and np.all(np.diff(right) > 0)
+    assert (FuzzyBoundaryWeights(kernel_size=11)(np.ones((1, 30, 40))) == 1).all(), "no boundary: weight 1"
+
+
+def test_fuzzy_weights_of_a_three_pixel_kernel_by_hand():
+    """k = 3, sigma 0.8 as OpenCV derives it: kernel (a, b, a) with a = e^(-1/1.28) / (1 + 2 e^(-1/1.28)); at a step
+    d is a on both edge pixels and 0 elsewhere, so w_fb = 1 - a as printed and 0 normalised."""
+    a = math.exp(-1 / 1.28) / (1 + 2 * math.exp(-1 / 1.28))
+    label = np.tile(np.r_[np.zeros(4), np.ones(4)], (1, 5, 1))
+    expected = np.r_[np.ones(3), 1 - a, 1 - a, np.ones(3)]
+    np.testing.assert_allclose(FuzzyBoundaryWeights(3, normalize=False)(label)[0, 2], expected, atol=1e-6)
+    np.testing.assert_allclose(FuzzyBoundaryWeights(3)(label)[0, 2], [1, 1, 1, 0, 0, 1, 1, 1], atol=1e-6)
 
 
 @pytest.mark.parametrize("k", [5, 21])
 def test_fuzzy_weights_match_opencv(k):
     cv2 = pytest.importorskip("cv2")
     mask = (_blobs((48, 40), 2, seed=3)[0] > 0).astype(np.float32)
-    expected = 1 - np.abs(mask - cv2.GaussianBlur(mask, (k, k), 0)) if k > 7 else None
-    result = FuzzyBoundaryWeights(kernel_size=k)(mask[None])[0]
-    if expected is None:  # OpenCV uses fixed tables for k <= 7; compare with sigma given explicitly
-        sigma = FuzzyBoundaryWeights(kernel_size=k).sigma
-        expected = 1 - np.abs(mask - cv2.GaussianBlur(mask, (k, k), sigma))
-    np.testing.assert_allclose(result, expected, atol=1e-5)
+    sigma = 0 if k > 7 else FuzzyBoundaryWeights(kernel_size=k).sigma  # OpenCV has fixed tables for k <= 7
+    distance = np.abs(mask - cv2.GaussianBlur(mask, (k, k), sigma))
+    np.testing.assert_allclose(FuzzyBoundaryWeights(k, normalize=False)(mask[None])[0], 1 - distance, atol=1e-5)
+    np.testing.assert_allclose(FuzzyBoundaryWeights(k)(mask[None])[0], 1 - distance / distance.max(), atol=1e-5)
 
 
 def test_fuzzy_sigma_from_kernel_size():
@@ -128,11 +143,12 @@ def test_fuzzy_sigma_from_kernel_size():
 def test_fuzzy_weights_multiclass_and_3d():
     label = _blobs((12, 14, 16), 4, seed=4)
     onehot = np.concatenate([label == c for c in range(4)]).astype(np.float32)
-    per_class = np.stack([FuzzyBoundaryWeights(5)(onehot[c : c + 1])[0] for c in range(4)])
-    result = FuzzyBoundaryWeights(5)(label)
+    per_class = np.stack([FuzzyBoundaryWeights(5, normalize=False)(onehot[c : c + 1])[0] for c in range(4)])
+    result = FuzzyBoundaryWeights(5, normalize=False)(label)
     assert result.shape == (1, 12, 14, 16)
     np.testing.assert_allclose(result[0], per_class.min(axis=0), atol=1e-6)  # the least confident class
-    np.testing.assert_allclose(FuzzyBoundaryWeights(5)(onehot), result)
+    np.testing.assert_allclose(FuzzyBoundaryWeights(5, normalize=False)(onehot), result)
+    np.testing.assert_allclose(FuzzyBoundaryWeights(5)(label), 1 - (1 - result) / (1 - result).max(), atol=1e-6)
     # a uniform region away from every boundary keeps weight 1; boundaries get less
     assert np.all(np.isclose(result, 1, atol=1e-6) | (result < 1))
     binary = (label > 0).astype(np.float32)
