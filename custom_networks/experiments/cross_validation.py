@@ -105,7 +105,9 @@ def write_report(runs: Sequence[Run], output_dir: Path, reference: str | None, b
         plot_boxplot(rows, metric.column, metric.label, output_dir / f"boxplot_{metric.column}.png")
     curves = {(run.network, run.fold): epoch_curves(run.root) for run in runs}
     with open(output_dir / "training_curves.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=["network", "fold", "epoch", "train_loss", "val_mean_dice"])
+        writer = csv.DictWriter(
+            f, fieldnames=["network", "fold", "epoch", "train_loss", "val_mean_dice", "val_mean_iou"]
+        )
         writer.writeheader()
         writer.writerows({"network": n, "fold": k, **epoch} for (n, k), epochs in curves.items() for epoch in epochs)
     plot_training_curves(curves, output_dir / "training_curves.png")

@@ -42,24 +42,27 @@ def plot_boxplot(rows: Sequence[Mapping[str, Any]], column: str, label: str, pat
 
 
 def plot_training_curves(curves: Mapping[tuple[str, int], Sequence[Mapping[str, float]]], path: Path) -> None:
-    """Training loss and validation Dice per epoch: one line per (network, fold) run, one colour per network.
+    """Training loss, validation Dice and validation IoU (Jaccard) per epoch: one line per (network, fold) run, one
+    colour per network.
 
     Args:
-        curves: (network, fold) → rows ``epoch``, ``train_loss``, ``val_mean_dice``
+        curves: (network, fold) → rows ``epoch``, ``train_loss``, ``val_mean_dice``, ``val_mean_iou``
             (:func:`~custom_networks.experiments.training_curves.epoch_curves`).
         path: the PNG file.
     """
     networks = list(dict.fromkeys(network for network, _ in curves))
     colours = {network: f"C{i % 10}" for i, network in enumerate(networks)}
-    figure = Figure(figsize=(11.0, 4.0), layout="constrained")
-    loss_axes, dice_axes = figure.subplots(1, 2)
+    figure = Figure(figsize=(16.0, 4.0), layout="constrained")
+    loss_axes, dice_axes, iou_axes = figure.subplots(1, 3)
     for (network, fold), rows in curves.items():
         style = {"color": colours[network], "alpha": 0.8, "marker": "." if len(rows) < 30 else None}
         label = network if fold == min(f for n, f in curves if n == network) else None
         loss_axes.plot([row["epoch"] for row in rows], [row["train_loss"] for row in rows], label=label, **style)
-        validated = [row for row in rows if not math.isnan(row["val_mean_dice"])]
-        dice_axes.plot([row["epoch"] for row in validated], [row["val_mean_dice"] for row in validated], **style)
-    for axes, title in ((loss_axes, "training loss (mean per epoch)"), (dice_axes, "validation Dice")):
+        for axes, key in ((dice_axes, "val_mean_dice"), (iou_axes, "val_mean_iou")):
+            validated = [row for row in rows if not math.isnan(row.get(key, math.nan))]
+            axes.plot([row["epoch"] for row in validated], [row[key] for row in validated], **style)
+    titles = ("training loss (mean per epoch)", "validation Dice", "validation IoU (Jaccard)")
+    for axes, title in zip((loss_axes, dice_axes, iou_axes), titles, strict=True):
         axes.set_xlabel("epoch")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title(title)

@@ -1,6 +1,6 @@
 """Training curves of a bundle run, per epoch, from the TensorBoard logs the bundles write to ``<bundle_root>/logs``:
-``train_loss`` per iteration (the trainer's ``TensorBoardStatsHandler``) and ``val_mean_dice`` per validated
-epoch (the evaluator's, the bundles' key validation metric)."""
+``train_loss`` per iteration (the trainer's ``TensorBoardStatsHandler``), ``val_mean_dice`` and ``val_mean_iou`` (the
+Jaccard index, as MultiResUNet's paper plots it) per validated epoch (the evaluator's)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from tensorboard.backend.event_processing.event_accumulator import SCALARS, Even
 
 from custom_networks.handlers import latest_checkpoint
 
-__all__ = ["LOSS_TAG", "VAL_DICE_TAG", "epoch_curves", "read_scalars"]
+__all__ = ["LOSS_TAG", "VAL_DICE_TAG", "VAL_IOU_TAG", "epoch_curves", "read_scalars"]
 
 LOSS_TAG = "train_loss"
 VAL_DICE_TAG = "val_mean_dice"
+VAL_IOU_TAG = "val_mean_iou"
 
 
 def read_scalars(log_dir: Path, tag: str) -> dict[int, float]:
@@ -33,7 +34,8 @@ def read_scalars(log_dir: Path, tag: str) -> dict[int, float]:
 
 def epoch_curves(run_dir: Path) -> list[dict[str, float]]:
     """Per epoch of the run in ``run_dir`` (a bundle root): ``epoch``, ``train_loss`` (mean over the epoch's
-    iterations) and ``val_mean_dice`` (NaN in epochs without validation). Empty before the first epoch has ended.
+    iterations), ``val_mean_dice`` and ``val_mean_iou`` (NaN in epochs without validation, or without that metric).
+    Empty before the first epoch has ended.
 
     Iterations are assigned to epochs with the trainer's ``epoch_length`` from the last checkpoint."""
     checkpoint = latest_checkpoint(Path(run_dir) / "models")
@@ -43,8 +45,12 @@ def epoch_curves(run_dir: Path) -> list[dict[str, float]]:
     losses: defaultdict[int, list[float]] = defaultdict(list)
     for iteration, loss in read_scalars(Path(run_dir) / "logs", LOSS_TAG).items():
         losses[(iteration - 1) // epoch_length + 1].append(loss)
-    dice = read_scalars(Path(run_dir) / "logs", VAL_DICE_TAG)
+    validation = {tag: read_scalars(Path(run_dir) / "logs", tag) for tag in (VAL_DICE_TAG, VAL_IOU_TAG)}
     return [
-        {"epoch": epoch, "train_loss": sum(values) / len(values), "val_mean_dice": dice.get(epoch, math.nan)}
+        {
+            "epoch": epoch,
+            "train_loss": sum(values) / len(values),
+            **{tag: scores.get(epoch, math.nan) for tag, scores in validation.items()},
+        }
         for epoch, values in sorted(losses.items())
     ]
