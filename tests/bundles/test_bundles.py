@@ -86,7 +86,9 @@ def test_evaluate_writes_metrics(trained):
     objects = ("test_object_f1", "test_dsb_map", "test_aji")  # the nuclei bundles' object-level scores
     nuclei = case.name in ("mildnet_dsb2018_nuclei", "multiresunet_murphy_nuclei")
     assert nuclei == all(name in metrics for name in objects), sorted(metrics)
-    for name in scores + (objects if nuclei else ()):
+    rescrnet = case.name.startswith("rescrnet")  # the paper's Tanimoto coefficient, class 0 included
+    assert rescrnet == ("test_tanimoto" in metrics), sorted(metrics)
+    for name in scores + (objects if nuclei else ()) + (("test_tanimoto",) if rescrnet else ()):
         assert 0.0 <= metrics[name] <= 1.0, (name, metrics[name])
     # empty masks make a case's Hausdorff distance undefined: left out of the mean (never inf), counted as not-NaN
     assert not math.isinf(metrics["test_hausdorff"]) and not math.isinf(metrics["test_hausdorff95"])

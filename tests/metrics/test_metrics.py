@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from custom_networks.metrics import FiniteHausdorffDistanceMetric, PerCaseConfusionMatrixMetric
+from custom_networks.metrics import FiniteHausdorffDistanceMetric, PerCaseConfusionMatrixMetric, TanimotoMetric
 
 
 def cases() -> tuple[torch.Tensor, torch.Tensor]:
@@ -62,3 +62,25 @@ def test_a_mean_over_no_defined_case_is_undefined_not_zero():
     per_class = PerCaseConfusionMatrixMetric("recall", reduction="mean_batch")
     per_class(pred, label)  # recall: 9/16, 0, undefined
     torch.testing.assert_close(per_class.aggregate(), torch.tensor([(9 / 16 + 0) / 2]))
+
+
+def test_tanimoto_coefficient_with_complement_by_hand():
+    """Res-CR-Net's score on one 4×4 case: class 1 predicted on 3 pixels, true on 4, 2 shared → T = 2 / 5 (its IoU);
+    the complement shares 11 of 14 pixels → T̃ = (2/5 + 11/14) / 2 for class 1 and, being its complement, class 0;
+    class 2, in neither mask, is undefined and left out of the mean."""
+    truth, pred = torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 4)
+    truth[0, 1, 0, :] = 1
+    pred[0, 1, 0, :2] = 1
+    pred[0, 1, 1, 0] = 1
+    truth[0, 0], pred[0, 0] = 1 - truth[0, 1], 1 - pred[0, 1]
+    metric = TanimotoMetric()
+    metric(pred, truth)
+    expected = (2 / 5 + 11 / 14) / 2
+    torch.testing.assert_close(metric.get_buffer(), torch.tensor([[expected, expected, math.nan]]), equal_nan=True)
+    assert metric.aggregate().item() == pytest.approx(expected)
+    without_background = TanimotoMetric(include_background=False)
+    without_background(pred, truth)
+    assert without_background.get_buffer().shape == (1, 2)
+    perfect = TanimotoMetric()
+    perfect(truth, truth)
+    assert perfect.aggregate().item() == 1.0
