@@ -1,5 +1,6 @@
 """Segmentation networks: MILDNet, MultiResUNet, MS U-Net, Res-CR-Net and the U-Net baselines."""
 
+from custom_networks.nets.initialization import INITIALIZATIONS, initialize
 from custom_networks.nets.memory_format import is_channels_last, to_channels_last
 from custom_networks.nets.mildnet import MILDNet
 from custom_networks.nets.msunet import MSUNet
@@ -10,7 +11,9 @@ from custom_networks.nets.unet import ResidualUNet, UNet
 from custom_networks.nets.unetplusplus import UNetPlusPlus
 
 __all__ = [
+    "INITIALIZATIONS",
     "count_parameters",
+    "initialize",
     "is_channels_last",
     "MILDNet",
     "MSUNet",
