@@ -96,9 +96,12 @@ def write_report(runs: Sequence[Run], output_dir: Path, reference: str | None, b
     write_summary_csv(summary, output_dir / "summary.csv")
     networks, folds = list(dict.fromkeys(r.network for r in runs)), list(dict.fromkeys(r.fold for r in runs))
     title = f"Cross-validation of {runs[0].bundle_dir.name}: {', '.join(networks)}; validation folds {folds}"
+    protocol = {k: v for k, v in runs[0].overrides.items() if k not in RUN_KEYS}
     settings = (
-        f"Dataset `{runs[0].dataset_dir}`, {len(rows) // len(runs)} test cases. Settings of each run (config "
-        "overrides, `network_def` of the swapped networks): `runs/<network>/fold<k>/run.json`."
+        f"Dataset `{runs[0].dataset_dir}`, {len(rows) // len(runs)} test cases. Protocol, the same for every run: "
+        + (", ".join(f"`{k}` {json.dumps(v)}" for k, v in protocol.items()) or "the bundle's defaults")
+        + " (e.g. `augment_prob` 0: no augmentation, as the MILDNet paper compares networks). Settings of each run "
+        "(config overrides, `network_def` of the swapped networks): `runs/<network>/fold<k>/run.json`."
     )
     write_summary_markdown(summary, output_dir / "summary.md", title, reference, baseline, settings)
     for metric in (m for m in SUMMARY_METRICS if m.column in rows[0]):

@@ -35,6 +35,7 @@ EPOCHS = 2
 FEATURES = [4, 8, 16]
 SUMMARY = [("Dice", "mean_dice", True), ("IoU", "mean_iou", True), ("HD95", "hausdorff95", False)]
 OVERRIDES = {"features": FEATURES, "roi_size": [32, 32], "batch_size": 2, "num_workers": 0, "progress": False}
+OVERRIDES["augment_prob"] = 0.0  # the MILDNet paper compares networks without augmentation
 
 
 def _script(*args: str) -> subprocess.CompletedProcess:
@@ -113,6 +114,7 @@ def test_summary_matches_numpy_and_scipy(report):
         table = list(csv.DictReader(f))
     summary = _summary_csv(out / "summary.csv")
     markdown = (out / "summary.md").read_text()
+    assert "Protocol, the same for every run: " in markdown and "`augment_prob` 0.0" in markdown
     assert len(summary) == len(NETWORKS) * 3
     for label, column, higher_is_better in SUMMARY:
         values = {n: {(r["fold"], r["case"]): float(r[column]) for r in table if r["network"] == n} for n in NETWORKS}

@@ -13,6 +13,7 @@ from scipy import ndimage
 
 from custom_networks.transforms import Albumentationsd
 from custom_networks.transforms.augmentation import mildnet_augmentation
+from custom_networks.zoo import bundles_root
 
 SIZE = 64
 LEVELS = (0.1, 0.5, 0.9)  # image intensity of labels 0, 1, 2
@@ -229,3 +230,13 @@ def test_mildnet_augmentation_follows_the_paper():
     noise = others[-1]
     assert noise.std_range == pytest.approx((10**0.5 / 255, 50**0.5 / 255))
     assert others[-2].sigma_limit == pytest.approx((0.8, 1.4))
+
+
+@pytest.mark.parametrize(("override", "prob"), [({}, 1.0), ({"augment_prob": 0.0}, 0.0)])
+def test_mildnet_bundles_augment_unless_told_not_to(override, prob):
+    """``--augment_prob 0`` trains a MILDNet bundle without the paper's augmentation, as its comparisons ran."""
+    parser = ConfigParser()
+    parser.read_config(str(bundles_root() / "mildnet_dsb2018_nuclei" / "configs" / "train.json"))
+    parser.update(override)
+    augmentations = [t for t in parser.get_parsed_content("train#transforms") if isinstance(t, Albumentationsd)]
+    assert [t.prob for t in augmentations] == [prob]
