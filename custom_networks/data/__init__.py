@@ -8,6 +8,7 @@ Command line: ``python scripts/prepare_data.py <dataset> --src RAW_DIR --dst DAT
 Labels are written as class indices (0 = background, 1 = foreground, … ; BraTS keeps 0/1/2/4).
 """
 
+from custom_networks.data.class_weights import class_weights
 from custom_networks.data.errors import DataPreparationError
 from custom_networks.data.loading import (
     datalist_split,
@@ -30,6 +31,7 @@ __all__ = [
     "SYNTHETIC_PALETTE",
     "DataPreparationError",
     "Summary",
+    "class_weights",
     "datalist_split",
     "inference_items",
     "prepare",

@@ -11,7 +11,7 @@ from torch.nn.modules.loss import _Loss
 
 from custom_networks.losses.reduction import reduce_loss
 
-__all__ = ["BootstrappedWeightedCELoss", "inverse_frequency_weights"]
+__all__ = ["BootstrappedWeightedCELoss", "inverse_count_weights", "inverse_frequency_weights"]
 
 
 def inverse_frequency_weights(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -24,7 +24,12 @@ def inverse_frequency_weights(labels: torch.Tensor, num_classes: int) -> torch.T
         labels: tensor of class indices, any shape.
         num_classes: number of classes, the length of the returned weights.
     """
-    counts = torch.bincount(labels.flatten().long(), minlength=num_classes).double()
+    return inverse_count_weights(torch.bincount(labels.flatten().long(), minlength=num_classes))
+
+
+def inverse_count_weights(counts: torch.Tensor) -> torch.Tensor:
+    """:func:`inverse_frequency_weights` from the classes' pixel counts (e.g. summed over a dataset)."""
+    counts = counts.double()
     present = counts > 0
     weights = torch.zeros_like(counts)
     weights[present] = counts.sum() / (present.sum() * counts[present])
