@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -160,10 +161,15 @@ class _WeightMapd(MapTransform):
         self.converter = converter
         self.output_keys = ensure_tuple_rep(output_keys, len(self.keys))
 
+    def converter_for(self, data: Mapping[Hashable, Any]) -> Transform:
+        """The map of this item (one for every item here)."""
+        return self.converter
+
     def __call__(self, data: Mapping[Hashable, NdarrayOrTensor]) -> dict[Hashable, NdarrayOrTensor]:
         d = dict(data)
+        converter = self.converter_for(d)
         for key, output_key in self.key_iterator(d, self.output_keys):
-            d[output_key] = self.converter(d[key])
+            d[output_key] = converter(d[key])
         return d
 
 
@@ -205,6 +211,10 @@ class FuzzyBoundaryWeightsd(_WeightMapd):
         kernel_size: odd size of the Gaussian kernel (21 for clean, 61 for noisy annotations in the paper).
         sigma: standard deviation of the Gaussian; None or ≤ 0 derives it from ``kernel_size`` as OpenCV does.
         normalize: divide the distance map by its maximum (the paper's text; False: Eq. 1 as printed).
+        source_kernel_sizes: kernel size by the item's ``source_key`` value, e.g. ``{"clean": 21, "noisy": 61}`` as
+            the paper trains on clean and noisy annotations together; items without that key (or another value)
+            get ``kernel_size``.
+        source_key: the datalist key naming an item's source.
         output_keys: keys to write the weight maps to, one per label key.
         allow_missing_keys: don't raise exception if key is missing.
     """
@@ -217,7 +227,18 @@ class FuzzyBoundaryWeightsd(_WeightMapd):
         kernel_size: int = 21,
         sigma: float | None = None,
         normalize: bool = True,
+        source_kernel_sizes: Mapping[str, int] | None = None,
+        source_key: str = "source",
         output_keys: KeysCollection = "weight",
         allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, FuzzyBoundaryWeights(kernel_size, sigma, normalize), output_keys, allow_missing_keys)
+        self.source_key = source_key
+        self.by_source = {
+            str(source): FuzzyBoundaryWeights(size, sigma, normalize)
+            for source, size in (source_kernel_sizes or {}).items()
+        }
+
+    def converter_for(self, data: Mapping[Hashable, Any]) -> Transform:
+        """The map of the item's source (its kernel size), else the default one."""
+        return self.by_source.get(str(data.get(self.source_key)), self.converter)

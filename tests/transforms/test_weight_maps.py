@@ -170,3 +170,15 @@ def test_dictionary_wrappers(transform):
     assert transform(keys="missing", kernel_size=5, allow_missing_keys=True)(data).keys() == data.keys()
     with pytest.raises(KeyError):
         transform(keys="missing", kernel_size=5)(data)
+
+
+def test_fuzzy_kernel_by_the_items_source():
+    """Clean and noisy annotations trained together, each blurred with its own kernel (the paper: 21 and 61)."""
+    label = torch.from_numpy(_blobs((32, 30), 3, seed=6))
+    transform = FuzzyBoundaryWeightsd("label", kernel_size=5, source_kernel_sizes={"clean": 3, "noisy": 9})
+    for source, size in (("clean", 3), ("noisy", 9), ("other", 5), (None, 5)):
+        item = {"label": label} if source is None else {"label": label, "source": source}
+        torch.testing.assert_close(transform(item)["weight"], FuzzyBoundaryWeights(size)(label))
+    assert not torch.equal(
+        transform({"label": label, "source": "clean"})["weight"], transform({"label": label})["weight"]
+    )
