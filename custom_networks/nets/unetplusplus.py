@@ -23,7 +23,9 @@ class UNetPlusPlus(nn.Module):
         spatial_dims: number of spatial dimensions (2 or 3).
         in_channels: number of input channels.
         out_channels: number of output channels (logits).
-        features: the six feature numbers of ``BasicUNetPlusPlus`` (four poolings).
+        features: the six feature numbers of ``BasicUNetPlusPlus`` (four poolings); by default the widths the MILDNet
+            paper compares at, 32 … 512 doubling over five levels (MONAI's default is 32, 32, 64, 128, 256), and 32 for
+            the full-resolution nested nodes.
         kwargs: other arguments of ``BasicUNetPlusPlus`` (``act``, ``norm``, ``dropout``, ``upsample``, …).
     """
 
@@ -32,7 +34,7 @@ class UNetPlusPlus(nn.Module):
         spatial_dims: int,
         in_channels: int,
         out_channels: int,
-        features: Sequence[int] = (32, 32, 64, 128, 256, 32),
+        features: Sequence[int] = (32, 64, 128, 256, 512, 32),
         **kwargs,
     ):
         super().__init__()

@@ -25,3 +25,9 @@ def test_trains_and_scripts(tmp_path):
     x = torch.rand(2, 1, 32, 32)
     assert_loss_falls(UNetPlusPlus(2, 1, 1, features=FEATURES), x, (x > 0.5).float(), steps=20)
     assert_torchscript_roundtrip(UNetPlusPlus(2, 1, 1, features=FEATURES), x, tmp_path)
+
+
+def test_default_widths_are_the_papers():
+    """32 … 512 doubling over five levels, as MILDNet's paper compares UNet++ (not MONAI's 32, 32, 64, 128, 256)."""
+    widths = [m.out_channels for m in UNetPlusPlus(2, 3, 1).modules() if isinstance(m, torch.nn.Conv2d)]
+    assert widths[0] == 32 and max(widths) == 512
