@@ -95,7 +95,8 @@ custom-networks cross-validate --bundle NAME_OR_FOLDER --dataset_dir DATA_DIR [-
 Trains each network once per validation fold with the bundle's configs and evaluates it on the test split; the
 report folder (default cross_validation/<bundle>) gets results.csv, summary.md, summary.csv, box plots and training
 curves. Other --key VALUE pairs override the bundle's config in every run. Run the same command again to resume.
-Networks: mildnet, unet, residualunet, multiresunet, unetplusplus, msunet, rescrnet.""",
+Networks: mildnet, unet, unet_mlr (U-Net with MILDNet's MLR skips), residualunet, multiresunet, unetplusplus, msunet,
+rescrnet.""",
     ),
     "visualize": Command(
         "custom_networks.experiments.visualization:visualize",

@@ -56,7 +56,7 @@ def network_def(name: str, parser: ConfigParser) -> dict[str, Any] | None:
     if spatial_dims not in spec.spatial_dims:
         supported = " and ".join(f"{dims}-D" for dims in spec.spatial_dims)
         raise BadValueError(f"{name} is {supported} only; the bundle is {spatial_dims}-D.")
-    override: dict[str, Any] = {"_target_": spec.target}
+    override: dict[str, Any] = {"_target_": spec.target, **dict(spec.options)}
     if spec.takes_spatial_dims:
         override["spatial_dims"] = spatial_dims
     override["in_channels"] = parser.get_parsed_content("network_def#in_channels")

@@ -51,6 +51,7 @@ class NetworkSpec:
         unet_features: takes U-Net-style ``features`` (filters per level, outermost first, bottleneck last).
         spatial_dims: the ranks it supports; a 2-D-only network takes no ``spatial_dims`` argument.
         baseline_of: short names of the networks whose papers compare against it.
+        options: constructor arguments that make this variant (e.g. U-Net with MLR skips).
     """
 
     network: type[nn.Module]
@@ -60,6 +61,7 @@ class NetworkSpec:
     unet_features: bool = False
     spatial_dims: tuple[int, ...] = (2, 3)
     baseline_of: tuple[str, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
 
     @property
     def target(self) -> str:
@@ -74,6 +76,7 @@ class NetworkSpec:
     def build(self, configuration: Configuration, **options: Any) -> nn.Module:
         """The network in ``configuration``, freshly initialized; ``options`` are further constructor arguments."""
         channels = (configuration.in_channels, configuration.out_channels)
+        options = {**dict(self.options), **options}
         if configuration.features is not None:
             options = {"features": configuration.features, **options}
         if not self.takes_spatial_dims:
@@ -121,6 +124,9 @@ NETWORKS: dict[str, NetworkSpec] = {
         (Configuration(2, 1, 1),),
         unet_features=True,
         baseline_of=("mildnet", "multiresunet"),
+    ),
+    "unet_mlr": NetworkSpec(
+        UNet, "", r"decoder\.\d+", unet_features=True, baseline_of=("mildnet",), options=(("mlr_skips", True),)
     ),
     "residualunet": NetworkSpec(
         ResidualUNet, "", r"decoder\.\d+", (Configuration(2, 1, 1),), unet_features=True, baseline_of=("mildnet",)

@@ -16,6 +16,7 @@ from monai.networks.layers.utils import get_act_layer
 from monai.networks.nets.basic_unet import TwoConv
 from torch import nn
 
+from custom_networks.blocks.mlr import MLRBlock
 from custom_networks.nets.input_checks import check_input
 
 __all__ = ["EncoderDecoder", "ResidualConvBlock", "ResidualUNet", "UNet"]
@@ -114,6 +115,8 @@ class UNet(EncoderDecoder):
         out_channels: number of output channels (classes).
         features: filters per level, outermost first; the last one is the bottleneck.
         act: activation type and arguments.
+        mlr_skips: pass every skip through a MILDNet MLR block (two levels, BatchNorm), the "U-Net with MLR" row of
+            the MILDNet paper's ablation (Gudhe et al. 2021, Table 4).
     """
 
     def __init__(
@@ -123,9 +126,11 @@ class UNet(EncoderDecoder):
         out_channels: int,
         features: Sequence[int] = (32, 64, 128, 256, 512),
         act: str | tuple = "relu",
+        mlr_skips: bool = False,
     ):
         block = partial(self.conv_block, spatial_dims, act=act)
-        super().__init__(spatial_dims, in_channels, out_channels, features, block)
+        skip = partial(MLRBlock, spatial_dims, act=act) if mlr_skips else None
+        super().__init__(spatial_dims, in_channels, out_channels, features, block, skip)
 
     @staticmethod
     def conv_block(spatial_dims: int, in_channels: int, out_channels: int, act: str | tuple) -> nn.Module:

@@ -36,13 +36,16 @@ def test_swapped_network_builds_with_the_bundle_channels(name):
         return
     assert override["in_channels"] == 3 and override["out_channels"] == 1
     assert ("spatial_dims" in override) == (name != "rescrnet")
-    assert ("features" in override) == (name in ("unet", "residualunet", "multiresunet"))
+    assert ("features" in override) == (name in ("unet", "unet_mlr", "residualunet", "multiresunet"))
+    assert override.get("mlr_skips", False) == (name == "unet_mlr")
     parser.update({"network_def": override})
     network = parser.get_parsed_content("network_def")
     assert type(network) is pydoc.locate(NETWORKS[name].target)
     size = getattr(network, "multiple", 1) * (2 if name != "msunet" else 1)
     with torch.no_grad():
         assert network.eval()(torch.zeros(1, 3, size, size)).shape == (1, 1, size, size)
+    if name == "unet_mlr":  # the MILDNet paper's ablation: U-Net with MLR skips
+        assert all(type(skip).__name__ == "MLRBlock" for skip in network.skips)
 
 
 def test_features_follow_only_between_unet_style_networks():
