@@ -15,6 +15,7 @@ from custom_networks.nets.registry import NETWORKS
 TINY = {
     "mildnet": lambda: MILDNet(2, 3, 1, features=(4, 8, 16)),
     "unet": lambda: UNet(2, 3, 1, features=(4, 8, 16)),
+    "unet_mlr": lambda: UNet(2, 3, 1, features=(4, 8, 16), mlr_skips=True),
     "residualunet": lambda: ResidualUNet(2, 3, 1, features=(4, 8, 16)),
     "multiresunet": lambda: MultiResUNet(2, 3, 1, features=(4, 8, 16)),
     "unetplusplus": lambda: UNetPlusPlus(2, 3, 1, features=(4, 4, 8, 8, 16, 4)),
@@ -24,6 +25,7 @@ TINY = {
 LAYERS = {
     "mildnet": ["decoder.0", "decoder.1"],
     "unet": ["decoder.0", "decoder.1"],
+    "unet_mlr": ["decoder.0", "decoder.1"],
     "residualunet": ["decoder.0", "decoder.1"],
     "multiresunet": ["decoders.0", "decoders.1"],
     "unetplusplus": [f"net.upcat_{i}_{j}" for j in range(1, 5) for i in range(5 - j)],
