@@ -115,20 +115,23 @@ def greedy_plan(
     when it raises the class's mean validation Dice over the plan so far."""
     steps: list[dict[str, Any]] = []
     trials: list[dict[str, Any]] = []
+    processed = list(cases)  # the cases with the plan so far applied: each trial adds one step to them
     for label in labels:
-        current = class_dice(_apply_plan(cases, steps), label)
+        current = class_dice(processed, label)
         candidates = [[{"step": "keep_largest_component", "label": label}]]
         candidates.append(
             [{"step": "remove_small_objects", "label": label, "min_size": s} for s in _object_sizes(cases, label)]
         )
         candidates.append([{"step": "fill_holes", "label": label}])
         for options in candidates:
-            scored = [(class_dice(_apply_plan(cases, [*steps, option]), label), option) for option in options]
+            trials_of = {id(option): _apply_plan(processed, [option]) for option in options}
+            scored = [(class_dice(trials_of[id(option)], label), option) for option in options]
             for dice, option in scored:
                 trials.append({**option, "dice": dice, "before": current})
             best = max(scored, key=lambda pair: -math.inf if math.isnan(pair[0]) else pair[0], default=None)
             if best is not None and not math.isnan(best[0]) and (math.isnan(current) or best[0] > current):
                 steps.append(best[1])
+                processed = trials_of[id(best[1])]
                 current = best[0]
     return steps, trials
 
