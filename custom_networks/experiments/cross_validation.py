@@ -19,6 +19,12 @@ from typing import Any
 
 from custom_networks.data import datalist_split
 from custom_networks.errors import BadValueError
+from custom_networks.experiments.ensembles import (
+    compare_ensembles,
+    ensemble_markdown,
+    plan_ensembles,
+    write_ensembles,
+)
 from custom_networks.experiments.networks import bundle_config, bundle_network, network_def
 from custom_networks.experiments.plots import plot_boxplot, plot_training_curves
 from custom_networks.experiments.runs import Run
@@ -86,10 +92,13 @@ def plan_runs(
     ]
 
 
-def write_report(runs: Sequence[Run], output_dir: Path, reference: str | None, baseline: str) -> None:
+def write_report(
+    runs: Sequence[Run], output_dir: Path, reference: str | None, baseline: str, ensembles: Sequence[Run] = ()
+) -> None:
     """The report of evaluated runs in ``output_dir``: ``results.csv`` (one row per network, fold and test case),
     ``summary.csv`` and ``summary.md`` (:mod:`.statistics`), ``boxplot_<metric>.png`` per summary metric,
-    ``training_curves.csv`` and ``training_curves.png``."""
+    ``training_curves.csv`` and ``training_curves.png``; with evaluated fold ``ensembles`` (:mod:`.ensembles`), also
+    ``ensemble_results.csv``, ``ensembles.csv`` and their section of ``summary.md``."""
     rows = [row for run in runs for row in run.results()]
     write_results(rows, output_dir / "results.csv")
     summary = summarize(rows, reference, baseline)
@@ -104,6 +113,11 @@ def write_report(runs: Sequence[Run], output_dir: Path, reference: str | None, b
         "(config overrides, `network_def` of the swapped networks): `runs/<network>/fold<k>/run.json`."
     )
     write_summary_markdown(summary, output_dir / "summary.md", title, reference, baseline, settings)
+    if ensembles:
+        table = compare_ensembles(runs, ensembles)
+        write_ensembles(ensembles, table, output_dir)
+        with open(output_dir / "summary.md", "a", encoding="utf-8") as f:
+            f.write("\n" + "\n".join(ensemble_markdown(table)) + "\n")
     for metric in (m for m in SUMMARY_METRICS if m.column in rows[0]):
         plot_boxplot(rows, metric.column, metric.label, output_dir / f"boxplot_{metric.column}.png")
     curves = {(run.network, run.fold): epoch_curves(run.root) for run in runs}
@@ -124,10 +138,12 @@ def cross_validate(
     epochs: int | None = None,
     output_dir: str | Path | None = None,
     baseline: str = "unet",
+    ensemble: bool = True,
     **overrides: Any,
 ) -> Path:
-    """Train every network on every fold through the bundle, evaluate every run on the test split and write the
-    report (:func:`write_report`); returns the report folder.
+    """Train every network on every fold through the bundle, evaluate every run on the test split, then each
+    network's fold models as one ensemble (with ``ensemble`` and two folds or more), and write the report
+    (:func:`write_report`); returns the report folder.
 
     Interrupted comparisons resume: run the same command again. A run evaluated before is skipped, one with a
     training checkpoint continues from it (``--resume True``), any other starts from scratch (see
@@ -142,6 +158,7 @@ def cross_validate(
         epochs: ``max_epochs`` of every run (default: the bundle's).
         output_dir: report folder (default ``cross_validation/<bundle name>``).
         baseline: network of the relative improvements.
+        ensemble: evaluate each network's fold models as one ensemble (``ensembles/<network>``).
         overrides: bundle config overrides for every run (``features``, ``roi_size``, ``num_workers``,
             ``progress``, …).
 
@@ -157,11 +174,15 @@ def cross_validate(
     folds = [int(fold) for fold in as_list(folds)]
     output_dir = Path(output_dir or Path("cross_validation") / bundle_dir.name).resolve()
     runs = plan_runs(bundle_dir, Path(dataset_dir).resolve(), networks, folds, output_dir, overrides)
-    for run in runs:  # before anything runs
+    ensembles = plan_ensembles(runs, output_dir) if ensemble else []
+    for run in [*runs, *ensembles]:  # before anything runs
         run.check_settings()
     for index, run in enumerate(runs, start=1):
         logger.info(f"run {index}/{len(runs)}: {run.name}")
         run.execute()
-    write_report(runs, output_dir, own if own in networks else networks[0], baseline)
+    for run in ensembles:
+        logger.info(f"ensemble of the {len(folds)} folds of {run.network}")
+        run.evaluate()
+    write_report(runs, output_dir, own if own in networks else networks[0], baseline, ensembles)
     logger.info(f"report in {output_dir}")
     return output_dir

@@ -19,12 +19,14 @@ from typing import Any
 from monai.bundle import ConfigParser
 
 from custom_networks.handlers import latest_checkpoint
+from custom_networks.handlers.ensemble import RUN_SETTINGS
 
-__all__ = ["Run", "RunError"]
+__all__ = ["ENSEMBLE_FOLD", "Run", "RunError"]
 
 logger = logging.getLogger(__name__)
 
-SETTINGS_FILE = "run.json"
+SETTINGS_FILE = RUN_SETTINGS
+ENSEMBLE_FOLD = -1  # the fold of a run that evaluates the fold models of a network as one ensemble
 TIMINGS_FILE = "timings.json"
 EVAL_DIR = "eval"
 PARTIAL_EVAL_DIR = "eval.partial"
@@ -55,6 +57,7 @@ class Run:
         root: the run's folder.
         overrides: config overrides of every command: ``fold``, ``network_def`` unless the network is the bundle's
             own, and whatever the user passes on (``max_epochs``, ``features``, ``num_workers``, …); JSON values.
+        evaluate_configs: the bundle's config files of the evaluation, in the order MONAI merges them.
     """
 
     bundle_dir: Path
@@ -63,10 +66,11 @@ class Run:
     fold: int
     root: Path
     overrides: dict[str, Any]
+    evaluate_configs: tuple[str, ...] = ("train.json", "evaluate.json")
 
     @property
     def name(self) -> str:
-        return f"{self.network} fold {self.fold}"
+        return f"{self.network} " + ("ensemble" if self.fold == ENSEMBLE_FOLD else f"fold {self.fold}")
 
     @property
     def eval_dir(self) -> Path:
@@ -100,7 +104,7 @@ class Run:
         )
 
     def config_files(self, evaluate: bool) -> list[str]:
-        names = ["train.json", "evaluate.json"] if evaluate else ["train.json"]
+        names = self.evaluate_configs if evaluate else ["train.json"]
         return [str(self.bundle_dir / "configs" / name) for name in names]
 
     def command(
@@ -146,15 +150,33 @@ class Run:
             ValueError: the folder holds a run made with other settings.
             RunError: a subprocess failed.
         """
+        if self._start():
+            resume = latest_checkpoint(self.root / "models") is not None
+            logger.info(f"{self.name}: {'resuming training' if resume else 'training'}")
+            self._call(self.command(evaluate=False, resume=resume), "training", "train.log")
+            self._evaluate()
+
+    def evaluate(self) -> None:
+        """Only evaluate (what is trained already, e.g. the members of an ensemble): nothing if evaluated before.
+
+        Raises:
+            ValueError: the folder holds a run made with other settings.
+            RunError: the evaluation failed.
+        """
+        if self._start():
+            self._evaluate()
+
+    def _start(self) -> bool:
+        """Check and record the settings; False if the run was evaluated before (nothing left to do)."""
         self.check_settings()
         if self.evaluated:
             logger.info(f"{self.name}: evaluated before, skipped")
-            return
+            return False
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / SETTINGS_FILE).write_text(json.dumps(self.settings(), indent=2) + "\n", encoding="utf-8")
-        resume = latest_checkpoint(self.root / "models") is not None
-        logger.info(f"{self.name}: {'resuming training' if resume else 'training'}")
-        self._call(self.command(evaluate=False, resume=resume), "training", "train.log")
+        return True
+
+    def _evaluate(self) -> None:
         logger.info(f"{self.name}: evaluating")
         partial = self.root / PARTIAL_EVAL_DIR
         shutil.rmtree(partial, ignore_errors=True)

@@ -11,6 +11,7 @@ from custom_networks.handlers.checkpoint import (
     require_checkpoint,
     write_atomically,
 )
+from custom_networks.handlers.ensemble import ensemble_checkpoints, ensemble_networks, member_loaders
 from custom_networks.handlers.faults import (
     CheckpointError,
     DiskFullError,
@@ -46,9 +47,12 @@ __all__ = [
     "TrainingGuard",
     "TrainingState",
     "TrainingStopped",
+    "ensemble_checkpoints",
+    "ensemble_networks",
     "from_engine_channel",
     "interval_checkpoints",
     "latest_checkpoint",
+    "member_loaders",
     "remove_partial_files",
     "require_checkpoint",
     "signals_held",

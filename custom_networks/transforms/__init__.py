@@ -1,8 +1,9 @@
 """MONAI transforms the papers need and MONAI lacks: weight maps, joint albumentations augmentation, BraTS labels
-from region channels, checks of input files."""
+from region channels, checks of input files, post-processing and the mean of an ensemble's probabilities."""
 
 from custom_networks.transforms.augmentation import Albumentationsd, mildnet_augmentation
 from custom_networks.transforms.brats import BratsRegionsToLabels, BratsRegionsToLabelsd
+from custom_networks.transforms.ensemble import MeanEnsembleLogitsd, probability_logits
 from custom_networks.transforms.input_checks import CheckedLoadImaged, CheckInputd, InputFileError, input_error
 from custom_networks.transforms.overlay import SaveOverlayd, class_indices, overlay_errors
 from custom_networks.transforms.postprocessing import PostprocessMasks, PostprocessMasksd, load_postprocessing
@@ -24,6 +25,7 @@ __all__ = [
     "FuzzyBoundaryWeights",
     "FuzzyBoundaryWeightsd",
     "InputFileError",
+    "MeanEnsembleLogitsd",
     "PostprocessMasks",
     "PostprocessMasksd",
     "SaveOverlayd",
@@ -32,4 +34,5 @@ __all__ = [
     "load_postprocessing",
     "mildnet_augmentation",
     "overlay_errors",
+    "probability_logits",
 ]

@@ -1,13 +1,14 @@
 """Bundle configs generated from layers: the shared template (``bundle_layers/template.json``), the paper recipes a
 bundle extends (``bundle_layers/recipes/<name>.json``) and the bundle's own ``bundles/<bundle>/bundle.json``.
 
-Every layer is a JSON object of sections: ``train``, ``evaluate``, ``multi_gpu_train``, ``inference`` and
-``metadata`` become ``configs/<section>.json``; ``common`` (recipes and bundles only) goes into both ``train`` and
-``inference``. A section holds MONAI config ids and values, merged over the layers before it with MONAI's own semantics
-(:func:`monai.bundle.utils.merge_kv`): ``"a#b": v`` sets ``b`` inside ``a``, ``"+a": [...]`` extends a list (or
-updates a dict), any other key replaces. ``evaluate`` and ``multi_gpu_train`` are override files, applied by MONAI on
-top of ``train.json``, so their ids stay as written. A bundle (or a recipe) names the recipes it builds on in
-``"extends"``; they are merged first, in that order.
+Every layer is a JSON object of sections: ``train``, ``evaluate``, ``ensemble_evaluate``, ``multi_gpu_train``,
+``inference``, ``ensemble_inference`` and ``metadata`` become ``configs/<section>.json``; ``common`` (recipes and
+bundles only) goes into both ``train`` and ``inference``. A section holds MONAI config ids and values, merged over the
+layers before it with MONAI's own semantics (:func:`monai.bundle.utils.merge_kv`): ``"a#b": v`` sets ``b`` inside
+``a``, ``"+a": [...]`` extends a list (or updates a dict), any other key replaces. ``evaluate``, ``ensemble_evaluate``
+and ``multi_gpu_train`` are override files, applied by MONAI on top of ``train.json`` (``ensemble_evaluate`` after
+``evaluate``), and ``ensemble_inference`` on top of ``inference.json``, so their ids stay as written. A bundle (or a
+recipe) names the recipes it builds on in ``"extends"``; they are merged first, in that order.
 
 Generation also
 - keeps the template's key order and puts a key that a layer adds next to the key before it in that layer (see
@@ -43,8 +44,10 @@ __all__ = ["REQUIRED", "SETTINGS", "BundleSource", "format_json", "generate_conf
 
 REQUIRED = "<required>"
 SETTINGS = "<settings>"  # becomes the references to every plain setting of train.json
-CONFIGS = ("train", "evaluate", "multi_gpu_train", "inference", "metadata")
-OVERRIDE_CONFIGS = ("evaluate", "multi_gpu_train")  # applied by MONAI on top of train.json
+CONFIGS = ("train", "evaluate", "ensemble_evaluate", "multi_gpu_train", "inference", "ensemble_inference", "metadata")
+# applied by MONAI on top of train.json (ensemble_evaluate: of train.json and evaluate.json; ensemble_inference: of
+# inference.json)
+OVERRIDE_CONFIGS = ("evaluate", "ensemble_evaluate", "multi_gpu_train", "ensemble_inference")
 COMMON_CONFIGS = ("train", "inference")  # what a layer's "common" section goes into
 LINE_WIDTH = 120
 
@@ -216,7 +219,8 @@ def generate_configs(source: BundleSource) -> dict[str, dict[str, Any]]:
             for section in ("common", name)
             if section in layer and (section == name or name in COMMON_CONFIGS)
         ]
-        configs[name] = _merge(sections, override=name in OVERRIDE_CONFIGS)
+        if sections:  # a config no layer has is not written
+            configs[name] = _merge(sections, override=name in OVERRIDE_CONFIGS)
     for name, config in configs.items():
         if missing := _required(config):
             raise ValueError(f"bundle {source.name}: {name}.json: {missing} must be set by a recipe or bundle.json.")

@@ -221,23 +221,30 @@ def check_checkpoints(case: BundleCase, bundle_root: Path, epochs: int) -> None:
     assert any((bundle_root / "logs").iterdir()), "no TensorBoard event file"
 
 
-def run_evaluation(case: BundleCase, data: Path, bundle_root: Path, out: Path) -> dict[str, float]:
-    """Evaluate the trained bundle on the test split into ``out``; returns ``metrics.csv`` as a dict."""
+def run_evaluation(
+    case: BundleCase, data: Path, bundle_root: Path, out: Path, *configs: str, **overrides
+) -> dict[str, float]:
+    """Evaluate the trained bundle on the test split into ``out`` (with extra ``configs`` on top of ``evaluate.json``,
+    e.g. ``ensemble_evaluate.json``, and ``overrides``); returns ``metrics.csv`` as a dict."""
     run(
-        config_file=case.config("train.json", "evaluate.json"),
+        config_file=case.config("train.json", "evaluate.json", *configs),
         bundle_root=str(bundle_root),
         dataset_dir=str(data),
         output_dir=str(out),
         progress=False,
         **case.overrides,
+        **overrides,
     )
     with open(out / "metrics.csv") as f:
         return {name: float(value) for name, value in (line.strip().split(",") for line in f if line.strip())}
 
 
-def infer_other_sizes(case: BundleCase, bundle_root: Path, tmp: Path, **overrides) -> dict[Path, tuple[int, int]]:
-    """Run the 2-D bundle's ``inference.json`` with ``overrides`` on a wide (40×72) and a tall (72×40) random image
-    of its input format; returns {mask the bundle should write: the shape it should have}."""
+def infer_other_sizes(
+    case: BundleCase, bundle_root: Path, tmp: Path, *configs: str, **overrides
+) -> dict[Path, tuple[int, int]]:
+    """Run the 2-D bundle's ``inference.json`` (with extra ``configs`` on top) with ``overrides`` on a wide (40×72) and
+    a tall (72×40) random image of its input format; returns {mask the bundle should write: the shape it should
+    have}."""
     inputs, out = tmp / "inputs", tmp / "predictions"
     inputs.mkdir()
     rng = np.random.default_rng(0)
@@ -246,7 +253,7 @@ def infer_other_sizes(case: BundleCase, bundle_root: Path, tmp: Path, **override
     for name, (h, w) in sizes.items():
         Image.fromarray(rng.integers(0, 255, (h, w, *channels), dtype=np.uint8)).save(inputs / name)
     run(
-        config_file=case.config("inference.json"),
+        config_file=case.config("inference.json", *configs),
         bundle_root=str(bundle_root),
         input_path=str(inputs),
         output_dir=str(out),

@@ -108,6 +108,28 @@ def test_missing_model_is_named(trained, tmp_path, configs):
     assert isinstance(error, FileNotFoundError) and f"{empty / 'model.pt'}: no trained model" in str(error)
 
 
+ENSEMBLE_CONFIGS = {
+    "infer": ["inference.json", "ensemble_inference.json"],
+    "evaluate": ["train.json", "evaluate.json", "ensemble_evaluate.json"],
+}
+
+
+@pytest.mark.parametrize("configs", list(ENSEMBLE_CONFIGS))
+def test_ensemble_without_models_is_named(trained, tmp_path, configs):
+    """No --ensemble_models, a missing one, a folder without a model: each named before anything is loaded."""
+    data, bundle_root = trained
+    (tmp_path / "empty").mkdir()
+    cases = {
+        "no models to ensemble": [],
+        f"{tmp_path / 'gone.pt'}: no such file or folder": [str(bundle_root), str(tmp_path / "gone.pt")],
+        f"{tmp_path / 'empty'}: holds no model.pt": [str(tmp_path / "empty")],
+    }
+    for message, models in cases.items():
+        with pytest.raises(Exception) as caught:
+            _run(CASE, ENSEMBLE_CONFIGS[configs], bundle_root, dataset_dir=str(data), ensemble_models=models)
+        assert message in str(input_error(caught.value)), message
+
+
 def _first(data: Path, split: str, key: str) -> Path:
     datalist = json.loads((data / "datalist.json").read_text())
     item = next(i for i in datalist[split] if split == "testing" or i["fold"] != 0)

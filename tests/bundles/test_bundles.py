@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from monai.bundle import run
-from monai.transforms import LoadImage
+import torch
+from monai.bundle import ConfigParser, run
+from monai.data import MetaTensor
+from monai.transforms import Compose, LoadImage
 from PIL import Image
 
 import custom_networks
@@ -106,13 +108,18 @@ def test_evaluate_writes_metrics(trained):
     assert image.shape == (*label.shape, 3) and image.std() > 0
 
 
-def test_inference_keeps_input_size(trained, tmp_path):
-    """A folder of images of other (non-square) sizes gives masks of the same sizes, orientation kept."""
-    case, data, bundle_root = trained
-    for path, shape in infer_other_sizes(case, bundle_root, tmp_path).items():
+def _assert_masks(case: BundleCase, masks: dict[Path, tuple[int, int]]) -> None:
+    """Each mask file has its shape and holds the bundle's output values only."""
+    for path, shape in masks.items():
         mask = np.asarray(Image.open(path))
         assert mask.shape == shape
         assert set(np.unique(mask).tolist()) <= ({0, 255} if case.out_channels == 1 else set(range(case.out_channels)))
+
+
+def test_inference_keeps_input_size(trained, tmp_path):
+    """A folder of images of other (non-square) sizes gives masks of the same sizes, orientation kept."""
+    case, data, bundle_root = trained
+    _assert_masks(case, infer_other_sizes(case, bundle_root, tmp_path))
     # the prepared test split is the default input
     run(
         config_file=case.config("inference.json"), bundle_root=str(bundle_root), dataset_dir=str(data), **case.overrides
@@ -122,6 +129,70 @@ def test_inference_keeps_input_size(trained, tmp_path):
     assert len(predictions) == len(testing)
     loader = LoadImage(image_only=True)
     assert loader(predictions[0]).shape == loader(data / testing[0]["image"]).shape[:2]
+
+
+def _perturbed_model(bundle_root: Path, path: Path) -> str:
+    """A second member: the trained weights with seeded noise (so that the members disagree)."""
+    state = torch.load(bundle_root / "models/model.pt", map_location="cpu", weights_only=True)
+    generator = torch.Generator().manual_seed(0)
+    for name, value in state.items():  # weights and biases, not BatchNorm's running statistics
+        if value.is_floating_point() and "running_" not in name:
+            value += 0.5 * torch.randn(value.shape, generator=generator)
+    torch.save(state, path)
+    return str(path)
+
+
+def _mean_probability_masks(case: BundleCase, bundle_root: Path, members: list[str], images: list[Path]) -> list:
+    """The ensemble's masks computed here: each member's logits by the bundle's own preprocessing, network and
+    inferer, the mean of their sigmoid / softmax probabilities, then the bundle's prediction transforms."""
+    parser = ConfigParser()
+    parser.read_config(case.config("inference.json"))
+    parser.update({"bundle_root": str(bundle_root), **{k: v for k, v in case.overrides.items() if k != "batch_size"}})
+    preprocessing, network = parser.get_parsed_content("preprocessing"), parser.get_parsed_content("network")
+    inferer, activation = parser.get_parsed_content("inferer"), parser.get_parsed_content("output_activation")
+    transforms = Compose(parser.get_parsed_content("prediction_transforms"))
+    masks = []
+    for path in images:
+        item = preprocessing({"image": str(path)})
+        probabilities = []
+        for member in members:
+            network.load_state_dict(torch.load(member, map_location="cpu", weights_only=True))
+            with torch.no_grad():
+                logits = inferer(item["image"][None], network.eval())[0]
+            probabilities.append(torch.sigmoid(logits) if activation == "sigmoid" else torch.softmax(logits, 0))
+        mean = torch.stack(probabilities).mean(0)
+        logits = torch.log(mean / (1 - mean)) if activation == "sigmoid" else torch.log(mean)
+        masks.append(transforms({"pred": MetaTensor(logits, meta=item["image"].meta), "image": item["image"]})["pred"])
+    return masks
+
+
+def test_ensemble_evaluation_and_inference(trained, tmp_path):
+    """``ensemble_evaluate.json``: an ensemble of the trained model alone scores as the model; one of two disagreeing
+    members evaluates every test case, and ``ensemble_inference.json`` writes the masks of the mean of their
+    probabilities (recomputed here), in the inputs' sizes."""
+    case, data, bundle_root = trained
+    single = run_evaluation(case, data, bundle_root, tmp_path / "single")
+    alone = run_evaluation(
+        case, data, bundle_root, tmp_path / "alone", "ensemble_evaluate.json", ensemble_models=[str(bundle_root)]
+    )
+    assert alone == pytest.approx(single, abs=1e-6, nan_ok=True)
+    members = [str(bundle_root / "models/model.pt"), _perturbed_model(bundle_root, tmp_path / "noisy.pt")]
+    pair = run_evaluation(case, data, bundle_root, tmp_path / "pair", "ensemble_evaluate.json", ensemble_models=members)
+    assert set(pair) == set(single) and 0.0 <= pair["test_mean_dice"] <= 1.0
+    testing = json.loads((data / "datalist.json").read_text())["testing"]
+    with open(tmp_path / "pair/test_mean_dice_raw.csv") as f:
+        assert len(list(csv.DictReader(f))) == len(testing)
+    masks = infer_other_sizes(case, bundle_root, tmp_path, "ensemble_inference.json", ensemble_models=members)
+    _assert_masks(case, masks)
+    images = [tmp_path / "inputs" / path.name.replace("_seg.png", case.input_ext) for path in masks]
+    scale = 255 if case.out_channels == 1 else 1
+    expected = _mean_probability_masks(case, bundle_root, members, images)
+    for path, mean_mask in zip(masks, expected, strict=True):
+        mask = LoadImage(image_only=True)(path).numpy().astype(np.int64)  # MONAI's axes, as the prediction's
+        agreement = (mask == mean_mask.squeeze(0).numpy().astype(np.int64) * scale).mean()
+        assert agreement > 0.999, (path.name, agreement)  # pixels at probability 0.5 ± rounding may differ
+    first_alone = _mean_probability_masks(case, bundle_root, members[:1], images)
+    assert any(not torch.equal(a, b) for a, b in zip(first_alone, expected, strict=True)), "the members agree"
 
 
 def test_verify_net_in_out_and_ckpt_export(trained):

@@ -96,6 +96,34 @@ def test_evaluate_writes_per_region_metrics(trained):
             assert "notnans" in next(csv.reader(f)), name
 
 
+def test_ensemble_with_test_time_flips_evaluates_and_infers(trained, tmp_path):
+    """Whole volumes by sliding window with test-time flips: an ensemble of the model twice scores as the model, and
+    its inference writes BraTS label volumes in the inputs' geometry."""
+    case, data, bundle_root = trained
+    flips = {"tta_flip_axes": [0, [1, 2]]}
+    single = run_evaluation(case, data, bundle_root, tmp_path / "single", **flips)
+    models = [str(bundle_root / "models/model.pt")] * 2
+    twice = run_evaluation(
+        case, data, bundle_root, tmp_path / "twice", "ensemble_evaluate.json", ensemble_models=models, **flips
+    )
+    assert twice == pytest.approx(single, abs=1e-5, nan_ok=True)
+    out = tmp_path / "predictions"
+    run(
+        config_file=case.config("inference.json", "ensemble_inference.json"),
+        bundle_root=str(bundle_root),
+        dataset_dir=str(data),
+        output_dir=str(out),
+        ensemble_models=models,
+        progress=False,
+        **{k: v for k, v in case.overrides.items() if k != "batch_size"},
+        **flips,
+    )
+    for item in json.loads((data / "datalist.json").read_text())["testing"]:
+        image = nib.load(data / item["image"])
+        name = Path(item["image"]).name.replace(".nii.gz", "_seg.nii.gz")
+        _assert_label_volume(out / name, image.shape[:3], image.affine)
+
+
 def test_inference_on_test_split_keeps_geometry(trained):
     """Whole prepared volumes → ``<case>_seg.nii.gz`` BraTS labels with each input's shape and affine."""
     case, data, bundle_root = trained

@@ -138,6 +138,44 @@ def test_summary_matches_numpy_and_scipy(report):
         assert f"{expected:.3g}" in markdown
 
 
+def test_fold_ensembles_against_their_folds(report, data):
+    """Each network's two fold models evaluated as one ensemble on every test case; ensembles.csv and summary.md
+    recomputed from the per-case results of the folds and of the ensembles."""
+    out = report[0]
+    results = read_results(out / "results.csv")
+    with open(out / "ensemble_results.csv", newline="") as f:
+        ensemble_rows = list(csv.DictReader(f))
+    assert {(r["network"], r["fold"], r["case"]) for r in ensemble_rows} == {
+        (n, "ensemble", c) for n in NETWORKS for c in _test_cases(data)
+    }
+    with open(out / "ensembles.csv", newline="") as f:
+        table = {(row["network"], row["metric"]): row for row in csv.DictReader(f)}
+    markdown = (out / "summary.md").read_text()
+    assert "## Fold ensembles" in markdown
+    for network in NETWORKS:
+        run = json.loads((out / "ensembles" / network / "run.json").read_text())
+        assert run["overrides"]["ensemble_models"] == [
+            str(out / "runs" / network / f"fold{fold}" / "models" / "model.pt") for fold in FOLDS
+        ]
+        assert "fold" not in run["overrides"]
+        for label, column, _ in SUMMARY:
+            row = table[network, label]
+            folds = {
+                f: {r["case"]: r[column] for r in results if r["network"] == network and r["fold"] == f} for f in FOLDS
+            }
+            own = {r["case"]: float(r[column]) for r in ensemble_rows if r["network"] == network}
+            fold_means = [np.nanmean(list(v.values())) for v in folds.values()]
+            assert float(row["folds_mean"]) == pytest.approx(np.mean(fold_means))
+            assert float(row["ensemble"]) == pytest.approx(np.nanmean(list(own.values())), nan_ok=True)
+            cases = [c for c in own if not math.isnan(own[c]) and all(not math.isnan(v[c]) for v in folds.values())]
+            assert int(row["n"]) == len(cases)
+            if len(cases) > 1:
+                average = [np.mean([v[c] for v in folds.values()]) for c in cases]
+                expected = stats.ttest_rel([own[c] for c in cases], average).pvalue
+                assert float(row["p_value"]) == pytest.approx(expected, nan_ok=True)
+            assert f"| {network} | {label} | fold 0: {fold_means[0]:.4f}; fold 1: {fold_means[1]:.4f} |" in markdown
+
+
 def _check_png(path: Path, min_size: int = 200) -> None:
     image = np.asarray(Image.open(path).convert("RGB"))
     assert min(image.shape[:2]) >= min_size, f"{path.name}: {image.shape}"
@@ -193,7 +231,7 @@ def test_resume_redoes_only_the_missing_run(report, data, caplog):
     with caplog.at_level(logging.INFO, logger="custom_networks.experiments"):
         cross_validate(BUNDLE, data, NETWORKS, FOLDS, EPOCHS, out, **OVERRIDES)
     assert "run 4/4: unet fold 1" in caplog.text and "unet fold 1: resuming training" in caplog.text
-    assert caplog.text.count("evaluated before, skipped") == 3
+    assert caplog.text.count("evaluated before, skipped") == 3 + len(NETWORKS)  # the others and the ensembles
     after = {p: p.stat().st_mtime_ns for run in runs for p in run.rglob("*") if p.is_file()}
     changed = {p.relative_to(out).as_posix() for p in after if before.get(p) != after[p]}
     assert changed and all(p.startswith("runs/unet/fold1/") for p in changed), changed
