@@ -364,20 +364,32 @@ def real_data(
     return results
 
 
-def comparison_results(report: Path, folds: tuple[int, ...]) -> dict[str, Any]:
-    """The comparison of ``report`` (a :func:`cross_validate` folder) as ``results.json`` holds it: its folder, the
-    folds and the rows of its ``summary.csv`` (numbers; None where a value does not apply)."""
-    with open(report / "summary.csv", newline="", encoding="utf-8") as f:
+def _numbers(path: Path, texts: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows of a report's CSV, numbers as numbers (``n`` and ``n_pairs`` ints; None for empty cells), except the
+    ``texts`` columns."""
+    with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     number = {"n": int, "n_pairs": int}
-    summary = [
+    return [
         {
-            key: value if key in ("network", "metric") else None if value == "" else number.get(key, float)(value)
+            key: value if key in texts else None if value == "" else number.get(key, float)(value)
             for key, value in row.items()
         }
         for row in rows
     ]
-    return {"folder": report.name, "folds": list(folds), "summary": summary}
+
+
+def comparison_results(report: Path, folds: tuple[int, ...]) -> dict[str, Any]:
+    """The comparison of ``report`` (a :func:`cross_validate` folder) as ``results.json`` holds it: its folder, the
+    folds, the rows of its ``summary.csv`` and, where it has them, of its ``ensembles.csv`` (the fold ensembles)."""
+    comparison = {
+        "folder": report.name,
+        "folds": list(folds),
+        "summary": _numbers(report / "summary.csv", ("network", "metric")),
+    }
+    if (report / "ensembles.csv").is_file():
+        comparison["ensembles"] = _numbers(report / "ensembles.csv", ("network", "metric", "folds"))
+    return comparison
 
 
 def _replace_between(path: Path, start: str, end: str, body: str) -> None:
@@ -498,6 +510,21 @@ def comparison_markdown(comparison: dict[str, Any], curves: str) -> list[str]:
         ]
         tests = ["—" if cell[network, m]["p_value"] is None else f"{cell[network, m]['p_value']:.3g}" for m in metrics]
         lines.append(f"| {network} | " + " | ".join(values + tests) + " |")
+    if comparison.get("ensembles"):
+        lines += [
+            "",
+            "Each network's fold models as one ensemble on the test split (the mean of their probabilities, "
+            "`configs/ensemble_evaluate.json`) against the mean of the folds' models; p of a paired t-test over the "
+            "test cases (ensemble against the folds' mean for the case):",
+            "",
+            "| Network | Metric | Each fold's model | Mean of the folds | Ensemble | p (n) |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['network']} | {r['metric']} | {r['folds']} | {_cell(r['folds_mean'])} | {_cell(r['ensemble'])} | "
+            f"{r['p_value']:.3g} ({r['n']}) |"
+            for r in comparison["ensembles"]
+        ]
     lines += ["", f"![Training curves of every run of the comparison]({curves})"]
     return lines
 

@@ -112,7 +112,15 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
         "mildnet,Dice,90,0.8,0.1,5.0,0.01,90\nmildnet,HD95,88,7.0,2.0,10.0,0.2,87\n"
         "unet,Dice,90,0.76,0.2,,,\nunet,HD95,89,8.0,3.0,,,\n"
     )
+    (out / "compare" / "ensembles.csv").write_text(
+        "network,metric,folds,folds_mean,ensemble,n,p_value\n"
+        "mildnet,Dice,fold 0: 0.7900; fold 1: 0.8100; fold 2: 0.8000,0.8,0.83,30,0.04\n"
+    )
     results["comparison"] = comparison_results(out / "compare", (0, 1, 2))
+    assert results["comparison"]["ensembles"] == [
+        {"network": "mildnet", "metric": "Dice", "folds": "fold 0: 0.7900; fold 1: 0.8100; fold 2: 0.8000",
+         "folds_mean": 0.8, "ensemble": 0.83, "n": 30, "p_value": 0.04},
+    ]  # fmt: skip
     assert results["comparison"]["summary"][0] == {
         "network": "mildnet", "metric": "Dice", "n": 90, "mean": 0.8, "std": 0.1, "improvement": 5.0,
         "p_value": 0.01, "n_pairs": 90,
@@ -130,6 +138,7 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
     assert "| Network | Dice | HD95 | p Dice | p HD95 |" in text
     assert "| mildnet | 0.800 ± 0.100 (90) | 7.000 ± 2.000 (88) | 0.01 | 0.2 |" in text
     assert "| unet | 0.760 ± 0.200 (90) | 8.000 ± 3.000 (89) | — | — |" in text
+    assert "| mildnet | Dice | fold 0: 0.7900; fold 1: 0.8100; fold 2: 0.8000 | 0.800 | 0.830 | 0.04 (30) |" in text
     assert "](real_data_training_curves.png)" in text
     assert (bundle / "docs" / "real_data_training_curves.png").read_bytes() == b"png"
     assert json.loads((bundle / "docs" / "real_data_results.json").read_text()) == results
