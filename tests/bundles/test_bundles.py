@@ -88,9 +88,10 @@ def test_evaluate_writes_metrics(trained):
     objects = ("test_object_f1", "test_dsb_map", "test_aji")  # the nuclei bundles' object-level scores
     nuclei = case.name in ("mildnet_dsb2018_nuclei", "multiresunet_murphy_nuclei")
     assert nuclei == all(name in metrics for name in objects), sorted(metrics)
-    rescrnet = case.name.startswith("rescrnet")  # the paper's Tanimoto coefficient, class 0 included
-    assert rescrnet == ("test_tanimoto" in metrics), sorted(metrics)
-    for name in scores + (objects if nuclei else ()) + (("test_tanimoto",) if rescrnet else ()):
+    rescrnet = case.name.startswith("rescrnet")  # the paper's Tanimoto coefficient, Dice and IoU, class 0 included
+    all_classes = ("test_tanimoto", "test_dice_all_classes", "test_iou_all_classes")
+    assert rescrnet == all(name in metrics for name in all_classes), sorted(metrics)
+    for name in scores + (objects if nuclei else ()) + (all_classes if rescrnet else ()):
         assert 0.0 <= metrics[name] <= 1.0, (name, metrics[name])
     # empty masks make a case's Hausdorff distance undefined: left out of the mean (never inf), counted as not-NaN
     assert not math.isinf(metrics["test_hausdorff"]) and not math.isinf(metrics["test_hausdorff95"])
@@ -101,6 +102,14 @@ def test_evaluate_writes_metrics(trained):
             assert len(list(csv.DictReader(f))) == len(testing), name
         with open(out / f"{name}_summary.csv") as f:
             assert "notnans" in next(csv.reader(f)), name
+    if rescrnet:  # class 0 is the first column of the all-classes Dice; the others are test_mean_dice's
+        with open(out / "test_dice_all_classes_raw.csv") as f, open(out / "test_mean_dice_raw.csv") as g:
+            rows = list(zip(csv.reader(f), csv.reader(g), strict=True))  # filename, class0, …, mean
+            assert rows[0] == (
+                ["filename", "class0", "class1", "class2", "mean"],
+                ["filename", "class0", "class1", "mean"],
+            )
+            assert all(every[2:-1] == foreground[1:-1] for every, foreground in rows[1:]), rows
     overlays = sorted((out / "overlays").glob("*.png"))
     assert len(overlays) == len(testing)
     image = np.asarray(Image.open(overlays[0]))
