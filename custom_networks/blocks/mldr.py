@@ -111,6 +111,8 @@ class MLDRBlock(MultiLevelResidual):
         norm: feature normalization type and arguments.
         gradient_checkpointing: recompute the block in the backward pass (training only), see
             :class:`~custom_networks.blocks.mlr.MultiLevelResidual`.
+        post_activation: ``act`` after every residual addition, as Eq. (1) (see
+            :class:`~custom_networks.blocks.mlr.MultiLevelResidual`).
     """
 
     def __init__(
@@ -124,6 +126,7 @@ class MLDRBlock(MultiLevelResidual):
         act: str | tuple = "relu",
         norm: str | tuple = "batch",
         gradient_checkpointing: bool = False,
+        post_activation: bool = False,
     ):
         mappings = [
             MLDRLevel(
@@ -131,4 +134,5 @@ class MLDRBlock(MultiLevelResidual):
             )
             for level in range(levels)
         ]
-        super().__init__(spatial_dims, in_channels, out_channels, mappings, gradient_checkpointing)
+        activation = ADN("A", act=act) if post_activation else None
+        super().__init__(spatial_dims, in_channels, out_channels, mappings, gradient_checkpointing, activation)

@@ -37,16 +37,18 @@ class MultiLevelResidual(nn.Module):
         y_1 = s + F_1(x);   y_l = y_{l-1} + F_l(y_{l-1}) (l = 2..N);   out = y_N + s  (outer residual, N > 1 only)
 
     ``F_l`` are the ``levels``; the first maps ``in_channels`` to ``out_channels``, the others keep
-    ``out_channels``. The levels are pre-activation mappings (BN → ReLU → conv, He et al. 2016), so no ReLU
-    follows the additions ([choice]: Eq. (1) of the paper writes ``x_{l+1} = ReLU(y_l)``; the next level's
-    BN → ReLU already activates its input). With a single level the outer shortcut would only duplicate the
-    level's own, so it is left out ([choice]).
+    ``out_channels``. The levels are pre-activation mappings (BN → ReLU → conv, He et al. 2016), so by default no
+    activation follows the additions ([choice]; the next level's BN → ReLU already activates its input). With
+    ``post_activation`` every addition, the outer one included, is followed by it, as Eq. (1) of the paper writes
+    (``x_{l+1} = f(y_l)``, f = ReLU). With a single level the outer shortcut would only duplicate the level's own, so
+    it is left out ([choice]).
 
     Args:
         spatial_dims: number of spatial dimensions.
         in_channels: number of input channels.
         out_channels: number of output channels.
         levels: the residual mappings ``F_1 .. F_N`` (at least one).
+        post_activation: the activation after each addition (Eq. (1)); None: none.
         gradient_checkpointing: in training mode, recompute the block in the backward pass instead of storing its
             activations (``torch.utils.checkpoint``); BatchNorm running statistics are updated once, as without
             it. Ignored by TorchScript, in eval mode and under ``torch.no_grad``.
@@ -59,6 +61,7 @@ class MultiLevelResidual(nn.Module):
         out_channels: int,
         levels: Sequence[nn.Module],
         gradient_checkpointing: bool = False,
+        post_activation: nn.Module | None = None,
     ):
         super().__init__()
         if len(levels) < 1:
@@ -68,6 +71,7 @@ class MultiLevelResidual(nn.Module):
             self.shortcut = Conv[Conv.CONV, spatial_dims](in_channels, out_channels, kernel_size=1)
         self.levels = nn.ModuleList(levels)
         self.outer_residual = len(levels) > 1
+        self.post_activation: nn.Module = nn.Identity() if post_activation is None else post_activation
         self.gradient_checkpointing = gradient_checkpointing
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -89,10 +93,10 @@ class MultiLevelResidual(nn.Module):
         shortcut = self.shortcut(x)
         y, residual = x, shortcut
         for level in self.levels:
-            y = residual + level(y)
+            y = self.post_activation(residual + level(y))
             residual = y
         if self.outer_residual:
-            y = y + shortcut
+            y = self.post_activation(y + shortcut)
         return y
 
 
@@ -130,6 +134,7 @@ class MLRBlock(MultiLevelResidual):
         norm: feature normalization type and arguments.
         gradient_checkpointing: recompute the block in the backward pass (training only), see
             :class:`MultiLevelResidual`.
+        post_activation: ``act`` after every residual addition, as Eq. (1) (see :class:`MultiLevelResidual`).
     """
 
     def __init__(
@@ -140,6 +145,8 @@ class MLRBlock(MultiLevelResidual):
         act: str | tuple = "relu",
         norm: str | tuple = "batch",
         gradient_checkpointing: bool = False,
+        post_activation: bool = False,
     ):
         mappings = [MLRLevel(spatial_dims, channels, act, norm) for _ in range(levels)]
-        super().__init__(spatial_dims, channels, channels, mappings, gradient_checkpointing)
+        activation = ADN("A", act=act) if post_activation else None
+        super().__init__(spatial_dims, channels, channels, mappings, gradient_checkpointing, activation)

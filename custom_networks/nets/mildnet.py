@@ -45,6 +45,8 @@ class MILDNet(EncoderDecoder):
         gradient_checkpointing: in training, recompute every MLDR and MLR block in the backward pass instead of
             storing its activations (less memory, about one more forward pass of compute); same outputs and
             gradients. Ignored by TorchScript and in eval mode.
+        post_activation: ``act`` after every residual addition of the MLDR and MLR blocks, as Eq. (1) of the paper
+            (default: none, [choice]; see :class:`~custom_networks.blocks.mlr.MultiLevelResidual`).
     """
 
     def __init__(
@@ -60,11 +62,14 @@ class MILDNet(EncoderDecoder):
         act: str | tuple = "relu",
         norm: str | tuple = "batch",
         gradient_checkpointing: bool = False,
+        post_activation: bool = False,
     ):
         def block(c_in: int, c_out: int) -> nn.Module:
-            return MLDRBlock(spatial_dims, c_in, c_out, dilations, levels, fusion, act, norm, gradient_checkpointing)
+            return MLDRBlock(
+                spatial_dims, c_in, c_out, dilations, levels, fusion, act, norm, gradient_checkpointing, post_activation
+            )
 
         def skip(channels: int) -> nn.Module:
-            return MLRBlock(spatial_dims, channels, levels, act, norm, gradient_checkpointing)
+            return MLRBlock(spatial_dims, channels, levels, act, norm, gradient_checkpointing, post_activation)
 
         super().__init__(spatial_dims, in_channels, out_channels, features, block, skip if use_mlr else None)

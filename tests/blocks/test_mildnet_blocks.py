@@ -90,6 +90,23 @@ def test_mlr_residual_of_residual_identity(spatial_dims, levels, gain):
     torch.testing.assert_close(block(x), gain * x)
 
 
+def _four_channel_block(block_type: str, levels: int, **options) -> nn.Module:
+    if block_type == "mldr":
+        return MLDRBlock(2, 4, 4, levels=levels, **options)
+    return MLRBlock(2, 4, levels=levels, **options)
+
+
+@pytest.mark.parametrize(("levels", "gain"), [(1, 1.0), (2, 2.0), (3, 2.0)])
+@pytest.mark.parametrize("block_type", ["mldr", "mlr"])
+def test_post_activation_follows_every_addition(levels, gain, block_type):
+    """Eq. (1): x_{l+1} = ReLU(y_l). With identity levels (convs zeroed): y_1 = ReLU(x), every further level keeps
+    it, and the outer residual gives ReLU(ReLU(x) + x) = 2 ReLU(x); one level has no outer residual."""
+    block = _four_channel_block(block_type, levels, post_activation=True)
+    assert count_parameters(block) == count_parameters(_four_channel_block(block_type, levels))
+    x = torch.randn(2, 4, 6, 6)
+    torch.testing.assert_close(zero_convs(block)(x), gain * torch.relu(x))
+
+
 @pytest.mark.parametrize(("dilations", "levels"), [((1, 3, 5), 1), ((1, 3, 5), 2), ((1, 2), 2)])
 def test_mldr_receptive_field_follows_dilations(dilations, levels):
     """An input pixel reaches output pixels up to levels × max(dilation) away (3×3 kernels), no further."""
