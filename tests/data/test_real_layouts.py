@@ -71,6 +71,19 @@ def test_real_kvasir_seg_sample(tmp_path: Path):
         assert 0.05 < label.mean() < 0.35
 
 
+@_absent(KVASIR, "Kvasir-SEG")
+def test_real_kvasir_seg_as_an_own_image_folder(tmp_path: Path):
+    """A user's own images/ + masks/ folder (#24): Kvasir-SEG's JPEG masks thresholded at 128 by the generic
+    ``folder`` layout give the same labels, split and folds as its own converter."""
+    folder, own = tmp_path / "folder", tmp_path / "kvasir"
+    prepare_quietly("folder", KVASIR / "Kvasir-SEG", folder, threshold=128, num_folds=3)
+    prepare_quietly("kvasir_seg", KVASIR, own, num_folds=3)
+    check_datalist(folder, cases=5, channels=3, label_values={0, 1}, num_folds=3)
+    assert _items(folder) == _items(own)
+    for item in _items(folder):
+        assert np.array_equal(_pixels(folder / item["label"]), _pixels(own / item["label"])), item["case"]
+
+
 @_absent(VNC, "stack1")
 def test_real_drosophila_vnc_stack_both_mappings(tmp_path: Path):
     membrane = prepare_quietly("drosophila_vnc", VNC, tmp_path / "membrane")
