@@ -96,8 +96,8 @@ Trains each network once per validation fold with the bundle's configs and evalu
 each network's fold models as one ensemble (mean of their probabilities; --ensemble False: not); the report folder
 (default cross_validation/<bundle>) gets results.csv, summary.md, summary.csv, ensembles.csv, box plots and training
 curves. Other --key VALUE pairs override the bundle's config in every run. Run the same command again to resume.
-Networks: mildnet, unet, unet_mlr (U-Net with MILDNet's MLR skips), residualunet, multiresunet, unetplusplus, msunet,
-rescrnet.""",
+Networks: mildnet, unet, unet_mlr (U-Net with MILDNet's MLR skips), residualunet, resdunet, multiresunet, unetplusplus,
+unet3d (Cicek et al.'s 3-D U-Net), msunet, rescrnet; default: the bundle's own and its paper's baselines.""",
     ),
     "visualize": Command(
         "custom_networks.experiments.visualization:visualize",

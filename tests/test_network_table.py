@@ -11,6 +11,7 @@ PAPER_COUNTS = {
     ("MSUNet", "2-D, 3 → 2"): ("19,938,368",),
     ("ResCRNet", "2-D, 3 → 4"): ("59,165",),
     ("UNet", "2-D, 1 → 1"): ("7,759,521",),
+    ("CicekUNet", "3-D, 4 → 1"): ("19,078,593",),
 }
 
 
@@ -21,7 +22,7 @@ def test_table_has_paper_parameter_counts(tmp_path):
     text = markdown.read_text(encoding="utf-8")
     assert text == result.stdout
     lines = text.splitlines()
-    assert lines[0].startswith("| Network |") and len(lines) == 2 + 10
+    assert lines[0].startswith("| Network |") and len(lines) == 2 + 12
     rows = {
         (cells[0], cells[4]): cells for cells in ([c.strip() for c in line.strip("|").split("|")] for line in lines)
     }

@@ -25,7 +25,13 @@ from custom_networks.experiments.ensembles import (
     plan_ensembles,
     write_ensembles,
 )
-from custom_networks.experiments.networks import bundle_config, bundle_network, network_def
+from custom_networks.experiments.networks import (
+    bundle_config,
+    bundle_network,
+    bundle_spatial_dims,
+    check_roi_size,
+    network_def,
+)
 from custom_networks.experiments.plots import plot_boxplot, plot_training_curves
 from custom_networks.experiments.runs import Run
 from custom_networks.experiments.statistics import (
@@ -39,11 +45,10 @@ from custom_networks.experiments.training_curves import epoch_curves
 from custom_networks.nets.registry import baselines
 from custom_networks.zoo import find_bundle
 
-__all__ = ["BASELINES", "as_list", "cross_validate", "plan_runs", "write_report"]
+__all__ = ["as_list", "cross_validate", "plan_runs", "write_report"]
 
 logger = logging.getLogger(__name__)
 
-BASELINES = tuple(baselines("mildnet"))  # the MILDNet paper's
 RUN_KEYS = ("bundle_root", "dataset_dir", "fold", "network_def", "output_dir", "resume")  # set per run
 
 
@@ -65,13 +70,16 @@ def plan_runs(
     """Every (network, fold) run, fold by fold, in ``output_dir/runs/<network>/fold<k>``.
 
     Raises:
-        ValueError: an unknown network, a fold without cases in the datalist, or an override that is set per run.
+        ValueError: an unknown network, a network that cannot take the bundle's roi_size, a fold without cases in the
+            datalist, or an override that is set per run.
     """
     reserved = sorted(set(overrides) & set(RUN_KEYS))
     if reserved:
         raise BadValueError(f"{reserved} are set per run; choose networks with --networks and folds with --folds.")
     parser = bundle_config(bundle_dir, overrides)
     definitions = {network: network_def(network, parser) for network in networks}
+    for network, definition in definitions.items():
+        check_roi_size(network, parser, definition)
     for fold in folds:
         datalist_split(dataset_dir, "validation", fold)  # raises for a fold without cases
     return [
@@ -153,7 +161,8 @@ def cross_validate(
         bundle: a bundle folder, or the name of one in this repository's ``bundles/``.
         dataset_dir: the prepared dataset (``scripts/prepare_data.py``).
         networks: short names (:data:`~custom_networks.nets.registry.NETWORKS`), ``"a,b"`` or a list;
-            default: the bundle's own network and the MILDNet paper's baselines.
+            default: the bundle's own network and the baselines its paper compares it with (that fit the
+            bundle's dimensionality).
         folds: validation folds, ``"0,1"``, one or a list.
         epochs: ``max_epochs`` of every run (default: the bundle's).
         output_dir: report folder (default ``cross_validation/<bundle name>``).
@@ -169,8 +178,11 @@ def cross_validate(
     """
     bundle_dir = find_bundle(bundle)
     overrides = json.loads(json.dumps({**overrides, **({} if epochs is None else {"max_epochs": epochs})}))
-    own = bundle_network(bundle_config(bundle_dir, overrides))
-    networks = list(dict.fromkeys([own, *BASELINES] if networks is None else as_list(networks)))
+    parser = bundle_config(bundle_dir, overrides)
+    own = bundle_network(parser)
+    if networks is None:
+        networks = [own, *baselines(own, bundle_spatial_dims(parser))]
+    networks = list(dict.fromkeys(as_list(networks)))
     folds = [int(fold) for fold in as_list(folds)]
     output_dir = Path(output_dir or Path("cross_validation") / bundle_dir.name).resolve()
     runs = plan_runs(bundle_dir, Path(dataset_dir).resolve(), networks, folds, output_dir, overrides)

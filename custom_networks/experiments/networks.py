@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from monai.bundle import ConfigParser
 from custom_networks.errors import BadValueError
 from custom_networks.nets.registry import NETWORKS, network_name
 
-__all__ = ["bundle_config", "bundle_network", "network_def"]
+__all__ = ["bundle_config", "bundle_network", "bundle_spatial_dims", "check_roi_size", "network_def"]
 
 
 def bundle_config(bundle_dir: Path, overrides: dict[str, Any]) -> ConfigParser:
@@ -34,6 +35,11 @@ def bundle_network(parser: ConfigParser) -> str:
     return name
 
 
+def bundle_spatial_dims(parser: ConfigParser) -> int:
+    """Spatial dimensions of the bundle's network (2 for a network without the argument, which is 2-D only)."""
+    return parser.get_parsed_content("network_def#spatial_dims") if "network_def#spatial_dims" in parser else 2
+
+
 def network_def(name: str, parser: ConfigParser) -> dict[str, Any] | None:
     """The ``network_def`` override that puts network ``name`` into the bundle read by ``parser``; None for the
     bundle's own network, which keeps its ``network_def`` as it is (all its settings).
@@ -52,7 +58,7 @@ def network_def(name: str, parser: ConfigParser) -> dict[str, Any] | None:
     if name == own:
         return None
     spec = NETWORKS[name]
-    spatial_dims = parser.get_parsed_content("network_def#spatial_dims") if "network_def#spatial_dims" in parser else 2
+    spatial_dims = bundle_spatial_dims(parser)
     if spatial_dims not in spec.spatial_dims:
         supported = " and ".join(f"{dims}-D" for dims in spec.spatial_dims)
         raise BadValueError(f"{name} is {supported} only; the bundle is {spatial_dims}-D.")
@@ -64,3 +70,23 @@ def network_def(name: str, parser: ConfigParser) -> dict[str, Any] | None:
     if spec.unet_features and NETWORKS[own].unet_features and parser.get("network_def").get("features") == "@features":
         override["features"] = "@features"
     return override
+
+
+def check_roi_size(name: str, parser: ConfigParser, definition: dict[str, Any] | None) -> None:
+    """Raises a one-line error if network ``name`` (built from ``definition``, the bundle's own ``network_def`` if
+    None) cannot take the bundle's ``roi_size``, before any run of a comparison starts.
+
+    Raises:
+        ValueError: a size of ``roi_size`` is no multiple of the network's ``multiple``.
+    """
+    network_parser = ConfigParser(copy.deepcopy(parser.config))
+    if definition is not None:
+        network_parser["network_def"] = definition
+    multiple = getattr(network_parser.get_parsed_content("network_def"), "multiple", 1)
+    roi_size = list(parser.get_parsed_content("roi_size"))
+    if any(size % multiple for size in roi_size):
+        fitting = [max(multiple, size // multiple * multiple) for size in roi_size]
+        raise BadValueError(
+            f"{name} needs sizes that are multiples of {multiple} and the bundle's roi_size is {roi_size}: "
+            f'pass --roi_size "{fitting}" (or other multiples of {multiple}).'
+        )

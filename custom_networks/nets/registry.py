@@ -8,10 +8,12 @@ from typing import Any
 
 from torch import nn
 
+from custom_networks.nets.cicek_unet import CicekUNet
 from custom_networks.nets.mildnet import MILDNet
 from custom_networks.nets.msunet import MSUNet
 from custom_networks.nets.multiresunet import MultiResUNet
 from custom_networks.nets.rescrnet import ResCRNet
+from custom_networks.nets.resdunet import ResDUnet
 from custom_networks.nets.unet import ResidualUNet, UNet
 from custom_networks.nets.unetplusplus import UNetPlusPlus
 
@@ -128,8 +130,30 @@ NETWORKS: dict[str, NetworkSpec] = {
     "unet_mlr": NetworkSpec(
         UNet, "", r"decoder\.\d+", unet_features=True, baseline_of=("mildnet",), options=(("mlr_skips", True),)
     ),
+    # the MILDNet paper's ResidualU-Net; the Res-CR-Net paper's "traditional Res-U-Net" ([choice]: the same network)
     "residualunet": NetworkSpec(
-        ResidualUNet, "", r"decoder\.\d+", (Configuration(2, 1, 1),), unet_features=True, baseline_of=("mildnet",)
+        ResidualUNet,
+        "",
+        r"decoder\.\d+",
+        (Configuration(2, 1, 1),),
+        unet_features=True,
+        baseline_of=("mildnet", "rescrnet"),
+    ),
+    "resdunet": NetworkSpec(
+        ResDUnet,
+        "Amer et al., EMBC 2020",
+        r"decoder\.\d+",
+        (Configuration(2, 3, 1),),
+        unet_features=True,
+        baseline_of=("mildnet",),
+    ),
+    "unet3d": NetworkSpec(
+        CicekUNet,
+        "Çiçek et al., MICCAI 2016",
+        r"decoder\.\d+",
+        (Configuration(3, 4, 1),),  # MultiResUNet's table of models: 19,078,593 parameters
+        spatial_dims=(3,),
+        baseline_of=("multiresunet",),
     ),
     # every nested node of UNet++ decodes: they all feed the full-resolution output
     "unetplusplus": NetworkSpec(UNetPlusPlus, "Zhou et al., DLMIA 2018", r"net\.upcat_\d_\d", baseline_of=("mildnet",)),
@@ -141,6 +165,11 @@ def network_name(network: str | type[nn.Module]) -> str | None:
     return next((n for n, s in NETWORKS.items() if network in (s.network, s.target)), None)
 
 
-def baselines(name: str) -> list[str]:
-    """Short names of the networks that the paper of network ``name`` compares it with."""
-    return [n for n, spec in NETWORKS.items() if name in spec.baseline_of]
+def baselines(name: str, spatial_dims: int | None = None) -> list[str]:
+    """Short names of the networks that the paper of network ``name`` compares it with; with ``spatial_dims``, only
+    those that support it."""
+    return [
+        n
+        for n, spec in NETWORKS.items()
+        if name in spec.baseline_of and (spatial_dims is None or spatial_dims in spec.spatial_dims)
+    ]

@@ -42,6 +42,10 @@ class EncoderDecoder(nn.Module):
         features: filters per level, outermost first; the last one is the bottleneck.
         block: ``block(in_channels, out_channels)`` builds the conv block of a level (encoder, bottleneck, decoder).
         skip: ``skip(channels)`` builds the block applied to a skip before the concatenation; identity if None.
+        bottleneck: builds the bottleneck block like ``block``; ``block`` if None.
+        decoder_block: builds the decoder blocks like ``block``; ``block`` if None.
+        keep_upsampled_channels: the transposed convs keep their input's channels (Çiçek et al.'s 3-D U-Net) instead
+            of reducing them to the level's features.
     """
 
     def __init__(
@@ -52,6 +56,9 @@ class EncoderDecoder(nn.Module):
         features: Sequence[int],
         block: Callable[[int, int], nn.Module],
         skip: Callable[[int], nn.Module] | None = None,
+        bottleneck: Callable[[int, int], nn.Module] | None = None,
+        decoder_block: Callable[[int, int], nn.Module] | None = None,
+        keep_upsampled_channels: bool = False,
     ):
         super().__init__()
         if len(features) < 2:
@@ -68,15 +75,18 @@ class EncoderDecoder(nn.Module):
             block(c_in, c_out) for c_in, c_out in zip([in_channels] + outer[:-1], outer, strict=True)
         )
         self.pool = Pool[Pool.MAX, spatial_dims](kernel_size=2, stride=2)
-        self.bottleneck = block(outer[-1], deepest)
+        self.bottleneck = (bottleneck or block)(outer[-1], deepest)
         self.skips = nn.ModuleList(nn.Identity() if skip is None else skip(c) for c in outer)
 
         up_conv = Conv[Conv.CONVTRANS, spatial_dims]
         inner = [deepest] + outer[:0:-1]  # channels entering each decoder level, deepest first
+        upsampled = inner if keep_upsampled_channels else outer[::-1]
         self.upsamples = nn.ModuleList(
-            up_conv(c_in, c, kernel_size=2, stride=2) for c_in, c in zip(inner, outer[::-1], strict=True)
+            up_conv(c_in, c_up, kernel_size=2, stride=2) for c_in, c_up in zip(inner, upsampled, strict=True)
         )
-        self.decoder = nn.ModuleList(block(2 * c, c) for c in outer[::-1])
+        self.decoder = nn.ModuleList(
+            (decoder_block or block)(c + c_up, c) for c, c_up in zip(outer[::-1], upsampled, strict=True)
+        )
         self.head = Conv[Conv.CONV, spatial_dims](features[0], out_channels, kernel_size=1)
 
         conv_types = (Conv[Conv.CONV, spatial_dims], Conv[Conv.CONVTRANS, spatial_dims])
@@ -139,23 +149,32 @@ class UNet(EncoderDecoder):
 
 
 class ResidualConvBlock(nn.Module):
-    """U-Net double conv with a residual shortcut: ``act(conv3×3(act(conv3×3(x))) + shortcut(x))``.
+    """U-Net double conv with a residual shortcut: ``act(conv3×3(act(norm(conv3×3(x)))) + shortcut(x))``.
 
     Post-addition activation as in He et al. 2016 ([choice]: the MILDNet paper only says "a residual shortcut
     connection in the convolutional block"). The shortcut is the identity, or a 1×1 conv with bias when the
-    channel count changes; convs have bias, no normalization (:class:`monai.networks.blocks.ResidualUnit`).
+    channel count changes; convs have bias (:class:`monai.networks.blocks.ResidualUnit`, whose last conv is not
+    normalized).
 
     Args:
         spatial_dims: number of spatial dimensions.
         in_channels: number of input channels.
         out_channels: number of output channels.
         act: activation type and arguments.
+        norm: normalization after the first conv; none by default (the residual U-Net baseline).
     """
 
-    def __init__(self, spatial_dims: int, in_channels: int, out_channels: int, act: str | tuple = "relu"):
+    def __init__(
+        self,
+        spatial_dims: int,
+        in_channels: int,
+        out_channels: int,
+        act: str | tuple = "relu",
+        norm: str | tuple | None = None,
+    ):
         super().__init__()
         self.unit = ResidualUnit(
-            spatial_dims, in_channels, out_channels, subunits=2, act=act, norm=None, bias=True, last_conv_only=True
+            spatial_dims, in_channels, out_channels, subunits=2, act=act, norm=norm, bias=True, last_conv_only=True
         )
         self.act = get_act_layer(act)
 

@@ -205,13 +205,22 @@ def test_visualize(report, data, tmp_path):
 
 
 def test_failed_run_names_its_log(data, tmp_path):
-    """An input size U-Net cannot take (30 is no multiple of 4) fails in the training subprocess."""
+    """A network built for one input channel meets the 3-channel images in the training subprocess."""
     with pytest.raises(RunError) as error:
-        cross_validate(BUNDLE, data, "unet", 0, 1, tmp_path, **{**OVERRIDES, "roi_size": [30, 30]})
+        cross_validate(BUNDLE, data, "unet", 0, 1, tmp_path, **{**OVERRIDES, "in_channels": 1})
     log = tmp_path / "runs" / "unet" / "fold0" / "train.log"
     message = str(error.value)
     assert "training of unet fold 0 failed" in message and str(log) in message
-    assert "UNet needs every spatial size to be a multiple of 4" in message, message
+    assert "1 channel" in message, message
+
+
+def test_roi_size_a_network_cannot_take_stops_before_any_run(data, tmp_path):
+    """MILDNet takes the 32² crops, MS U-Net needs multiples of 128: the comparison stops before MILDNet trains."""
+    expected = r"msunet needs sizes that are multiples of 128 and the bundle's roi_size is \[32, 32\]: "
+    expected += r"pass --roi_size \"\[128, 128\]\""
+    with pytest.raises(ValueError, match=expected):
+        cross_validate(BUNDLE, data, "mildnet,msunet", 0, 1, tmp_path, **OVERRIDES)
+    assert not (tmp_path / "runs").exists()
 
 
 def test_resume_redoes_only_the_missing_run(report, data, caplog):

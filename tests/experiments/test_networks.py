@@ -30,13 +30,17 @@ def test_every_bundle_network_is_comparable(bundle):
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_swapped_network_builds_with_the_bundle_channels(name):
     parser = _parser("mildnet_dsb2018_nuclei", features=[4, 8, 16])
+    if name == "unet3d":
+        with pytest.raises(ValueError, match="unet3d is 3-D only; the bundle is 2-D"):
+            network_def(name, parser)
+        return
     override = network_def(name, parser)
     if name == "mildnet":  # the bundle's own: its network_def stays as it is
         assert override is None
         return
     assert override["in_channels"] == 3 and override["out_channels"] == 1
     assert ("spatial_dims" in override) == (name != "rescrnet")
-    assert ("features" in override) == (name in ("unet", "unet_mlr", "residualunet", "multiresunet"))
+    assert ("features" in override) == (name in ("unet", "unet_mlr", "residualunet", "resdunet", "multiresunet"))
     assert override.get("mlr_skips", False) == (name == "unet_mlr")
     parser.update({"network_def": override})
     network = parser.get_parsed_content("network_def")
@@ -65,6 +69,8 @@ def test_3d_bundle_and_errors():
         "out_channels": 3,
         "features": "@features",
     }
+    cicek = {"_target_": "custom_networks.nets.CicekUNet", "spatial_dims": 3, "in_channels": 4, "out_channels": 3}
+    assert network_def("unet3d", brats) == cicek  # its own widths: they double before each pooling
     with pytest.raises(ValueError, match="rescrnet is 2-D only"):
         network_def("rescrnet", brats)
     with pytest.raises(ValueError, match="unknown network 'segnet'"):
