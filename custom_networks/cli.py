@@ -90,12 +90,13 @@ custom-networks prepare <dataset> --help  the options of one dataset""",
         """\
 custom-networks cross-validate --bundle NAME_OR_FOLDER --dataset_dir DATA_DIR [--networks mildnet,unet,...]
                                [--folds 0,1,2,3,4] [--epochs N] [--output_dir DIR] [--baseline unet]
-                               [--ensemble True] [--<bundle key> VALUE ...]
+                               [--ensemble True] [--protocol_configs paper_train.json] [--<bundle key> VALUE ...]
 
 Trains each network once per validation fold with the bundle's configs and evaluates it on the test split, then
 each network's fold models as one ensemble (mean of their probabilities; --ensemble False: not); the report folder
 (default cross_validation/<bundle>) gets results.csv, summary.md, summary.csv, ensembles.csv, box plots and training
-curves. Other --key VALUE pairs override the bundle's config in every run. Run the same command again to resume.
+curves. --protocol_configs: bundle config files on top of train.json in every run (a paper's protocol). Other
+--key VALUE pairs override the bundle's config in every run. Run the same command again to resume.
 Networks: mildnet, unet, unet_mlr (U-Net with MILDNet's MLR skips), residualunet, resdunet, multiresunet, unetplusplus,
 unet3d (Cicek et al.'s 3-D U-Net), msunet, rescrnet; default: the bundle's own and its paper's baselines.""",
     ),

@@ -66,8 +66,10 @@ def plan_runs(
     folds: Sequence[int],
     output_dir: Path,
     overrides: dict[str, Any],
+    protocol_configs: Sequence[str] = (),
 ) -> list[Run]:
-    """Every (network, fold) run, fold by fold, in ``output_dir/runs/<network>/fold<k>``.
+    """Every (network, fold) run, fold by fold, in ``output_dir/runs/<network>/fold<k>``, with the bundle's
+    ``protocol_configs`` on top of ``train.json``.
 
     Raises:
         ValueError: an unknown network, a network that cannot take the bundle's roi_size, a fold without cases in the
@@ -76,7 +78,7 @@ def plan_runs(
     reserved = sorted(set(overrides) & set(RUN_KEYS))
     if reserved:
         raise BadValueError(f"{reserved} are set per run; choose networks with --networks and folds with --folds.")
-    parser = bundle_config(bundle_dir, overrides)
+    parser = bundle_config(bundle_dir, overrides, protocol_configs)
     definitions = {network: network_def(network, parser) for network in networks}
     for network, definition in definitions.items():
         check_roi_size(network, parser, definition)
@@ -94,6 +96,7 @@ def plan_runs(
                 "fold": fold,
                 **({} if definitions[network] is None else {"network_def": definitions[network]}),
             },
+            protocol_configs=tuple(protocol_configs),
         )
         for fold in folds
         for network in networks
@@ -147,6 +150,7 @@ def cross_validate(
     output_dir: str | Path | None = None,
     baseline: str = "unet",
     ensemble: bool = True,
+    protocol_configs: str | Sequence[str] = (),
     **overrides: Any,
 ) -> Path:
     """Train every network on every fold through the bundle, evaluate every run on the test split, then each
@@ -168,6 +172,8 @@ def cross_validate(
         output_dir: report folder (default ``cross_validation/<bundle name>``).
         baseline: network of the relative improvements.
         ensemble: evaluate each network's fold models as one ensemble (``ensembles/<network>``).
+        protocol_configs: config files of the bundle applied on top of ``train.json`` in every training and
+            evaluation, ``"a.json,b.json"`` or a list (e.g. ``paper_train.json``: a paper's protocol).
         overrides: bundle config overrides for every run (``features``, ``roi_size``, ``num_workers``,
             ``progress``, …).
 
@@ -178,14 +184,15 @@ def cross_validate(
     """
     bundle_dir = find_bundle(bundle)
     overrides = json.loads(json.dumps({**overrides, **({} if epochs is None else {"max_epochs": epochs})}))
-    parser = bundle_config(bundle_dir, overrides)
+    protocol_configs = as_list(protocol_configs)
+    parser = bundle_config(bundle_dir, overrides, protocol_configs)
     own = bundle_network(parser)
     if networks is None:
         networks = [own, *baselines(own, bundle_spatial_dims(parser))]
     networks = list(dict.fromkeys(as_list(networks)))
     folds = [int(fold) for fold in as_list(folds)]
     output_dir = Path(output_dir or Path("cross_validation") / bundle_dir.name).resolve()
-    runs = plan_runs(bundle_dir, Path(dataset_dir).resolve(), networks, folds, output_dir, overrides)
+    runs = plan_runs(bundle_dir, Path(dataset_dir).resolve(), networks, folds, output_dir, overrides, protocol_configs)
     ensembles = plan_ensembles(runs, output_dir) if ensemble else []
     for run in [*runs, *ensembles]:  # before anything runs
         run.check_settings()

@@ -18,7 +18,7 @@ from custom_networks.experiments.statistics import SUMMARY_METRICS
 
 __all__ = ["EnsembleRow", "compare_ensembles", "ensemble_markdown", "plan_ensembles", "write_ensembles"]
 
-CONFIGS = ("train.json", "evaluate.json", "ensemble_evaluate.json")
+CONFIGS = ("evaluate.json", "ensemble_evaluate.json")  # on top of train.json and the runs' protocol configs
 
 
 def plan_ensembles(runs: Sequence[Run], output_dir: Path) -> list[Run]:
@@ -39,6 +39,7 @@ def plan_ensembles(runs: Sequence[Run], output_dir: Path) -> list[Run]:
                 fold=ENSEMBLE_FOLD,
                 root=output_dir / "ensembles" / network,
                 overrides={**overrides, "ensemble_models": [str(m.root / "models" / "model.pt") for m in members]},
+                protocol_configs=members[0].protocol_configs,
                 evaluate_configs=CONFIGS,
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,10 @@ from custom_networks.nets.registry import NETWORKS, network_name
 __all__ = ["bundle_config", "bundle_network", "bundle_spatial_dims", "check_roi_size", "network_def"]
 
 
-def bundle_config(bundle_dir: Path, overrides: dict[str, Any]) -> ConfigParser:
-    """The bundle's ``train.json`` with ``overrides``."""
+def bundle_config(bundle_dir: Path, overrides: dict[str, Any], protocol_configs: Sequence[str] = ()) -> ConfigParser:
+    """The bundle's ``train.json``, its ``protocol_configs`` on top (e.g. ``paper_train.json``) and ``overrides``."""
     parser = ConfigParser()
-    parser.read_config(str(bundle_dir / "configs" / "train.json"))
+    parser.read_config([str(bundle_dir / "configs" / name) for name in ("train.json", *protocol_configs)])
     parser.update(overrides)
     return parser
 

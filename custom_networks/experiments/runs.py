@@ -57,7 +57,9 @@ class Run:
         root: the run's folder.
         overrides: config overrides of every command: ``fold``, ``network_def`` unless the network is the bundle's
             own, and whatever the user passes on (``max_epochs``, ``features``, ``num_workers``, …); JSON values.
-        evaluate_configs: the bundle's config files of the evaluation, in the order MONAI merges them.
+        protocol_configs: the bundle's config files applied on top of ``train.json`` in training and evaluation
+            (e.g. ``paper_train.json``), in the order MONAI merges them.
+        evaluate_configs: the bundle's config files the evaluation applies on top of those, in order.
     """
 
     bundle_dir: Path
@@ -66,7 +68,8 @@ class Run:
     fold: int
     root: Path
     overrides: dict[str, Any]
-    evaluate_configs: tuple[str, ...] = ("train.json", "evaluate.json")
+    protocol_configs: tuple[str, ...] = ()
+    evaluate_configs: tuple[str, ...] = ("evaluate.json",)
 
     @property
     def name(self) -> str:
@@ -81,13 +84,15 @@ class Run:
         return self.eval_dir.is_dir()
 
     def settings(self) -> dict[str, Any]:
-        """What ``run.json`` holds."""
+        """What ``run.json`` holds (``protocol_configs`` only when there are any, as before they existed)."""
+        protocol = {"protocol_configs": list(self.protocol_configs)} if self.protocol_configs else {}
         return {
             "bundle_dir": str(self.bundle_dir),
             "dataset_dir": str(self.dataset_dir),
             "network": self.network,
             "fold": self.fold,
             "overrides": self.overrides,
+            **protocol,
         }
 
     @classmethod
@@ -101,10 +106,11 @@ class Run:
             fold=settings["fold"],
             root=Path(root),
             overrides=settings["overrides"],
+            protocol_configs=tuple(settings.get("protocol_configs", ())),
         )
 
     def config_files(self, evaluate: bool) -> list[str]:
-        names = self.evaluate_configs if evaluate else ["train.json"]
+        names = ["train.json", *self.protocol_configs, *(self.evaluate_configs if evaluate else ())]
         return [str(self.bundle_dir / "configs" / name) for name in names]
 
     def command(

@@ -44,10 +44,28 @@ __all__ = ["REQUIRED", "SETTINGS", "BundleSource", "format_json", "generate_conf
 
 REQUIRED = "<required>"
 SETTINGS = "<settings>"  # becomes the references to every plain setting of train.json
-CONFIGS = ("train", "evaluate", "ensemble_evaluate", "multi_gpu_train", "inference", "ensemble_inference", "metadata")
-# applied by MONAI on top of train.json (ensemble_evaluate: of train.json and evaluate.json; ensemble_inference: of
+CONFIGS = (
+    "train",
+    "paper_train",
+    "evaluate",
+    "ensemble_evaluate",
+    "multi_gpu_train",
+    "inference",
+    "paper_inference",
+    "ensemble_inference",
+    "metadata",
+)
+# applied by MONAI on top of train.json (paper_train: a paper's protocol where the bundle's default differs, before
+# evaluate.json; ensemble_evaluate: on top of train.json and evaluate.json; paper_inference and ensemble_inference: of
 # inference.json)
-OVERRIDE_CONFIGS = ("evaluate", "ensemble_evaluate", "multi_gpu_train", "ensemble_inference")
+OVERRIDE_CONFIGS = (
+    "paper_train",
+    "evaluate",
+    "ensemble_evaluate",
+    "multi_gpu_train",
+    "paper_inference",
+    "ensemble_inference",
+)
 COMMON_CONFIGS = ("train", "inference")  # what a layer's "common" section goes into
 LINE_WIDTH = 120
 

@@ -8,7 +8,17 @@ import torch
 import torch.nn.functional as F
 
 from custom_networks.experiments import DecoderSaliency, decoder_layers
-from custom_networks.nets import MILDNet, MSUNet, MultiResUNet, ResCRNet, ResidualUNet, UNet, UNetPlusPlus
+from custom_networks.nets import (
+    CicekUNet,
+    MILDNet,
+    MSUNet,
+    MultiResUNet,
+    ResCRNet,
+    ResDUnet,
+    ResidualUNet,
+    UNet,
+    UNetPlusPlus,
+)
 from custom_networks.nets.registry import NETWORKS
 
 # a tiny build of every network of the registry, and its decoder layers
@@ -17,6 +27,8 @@ TINY = {
     "unet": lambda: UNet(2, 3, 1, features=(4, 8, 16)),
     "unet_mlr": lambda: UNet(2, 3, 1, features=(4, 8, 16), mlr_skips=True),
     "residualunet": lambda: ResidualUNet(2, 3, 1, features=(4, 8, 16)),
+    "resdunet": lambda: ResDUnet(2, 3, 1, features=(4, 8, 16)),
+    "unet3d": lambda: CicekUNet(2, 3, 1, features=(4, 8, 16)),  # the 2-D build of the same topology
     "multiresunet": lambda: MultiResUNet(2, 3, 1, features=(4, 8, 16)),
     "unetplusplus": lambda: UNetPlusPlus(2, 3, 1, features=(4, 4, 8, 8, 16, 4)),
     "msunet": lambda: MSUNet(2, 3, 2, features=(3, 6, 9)),
@@ -27,6 +39,8 @@ LAYERS = {
     "unet": ["decoder.0", "decoder.1"],
     "unet_mlr": ["decoder.0", "decoder.1"],
     "residualunet": ["decoder.0", "decoder.1"],
+    "resdunet": ["decoder.0", "decoder.1"],
+    "unet3d": ["decoder.0", "decoder.1"],
     "multiresunet": ["decoders.0", "decoders.1"],
     "unetplusplus": [f"net.upcat_{i}_{j}" for j in range(1, 5) for i in range(5 - j)],
     "msunet": ["ups.0", "ups.1"],
