@@ -98,7 +98,8 @@ each network's fold models as one ensemble (mean of their probabilities; --ensem
 curves. --protocol_configs: bundle config files on top of train.json in every run (a paper's protocol). Other
 --key VALUE pairs override the bundle's config in every run. Run the same command again to resume.
 Networks: mildnet, unet, unet_mlr (U-Net with MILDNet's MLR skips), residualunet, resdunet, multiresunet, unetplusplus,
-unet3d (Cicek et al.'s 3-D U-Net), msunet, rescrnet; default: the bundle's own and its paper's baselines.""",
+unet3d (Cicek et al.'s 3-D U-Net), msunet, attentionunet, rescrnet; default: the bundle's own and its paper's
+baselines.""",
     ),
     "visualize": Command(
         "custom_networks.experiments.visualization:visualize",

@@ -1,5 +1,6 @@
 """Segmentation networks: MILDNet, MultiResUNet, MS U-Net, Res-CR-Net and their papers' baselines."""
 
+from custom_networks.nets.attention_unet import AttentionUNet
 from custom_networks.nets.cicek_unet import CicekUNet
 from custom_networks.nets.initialization import INITIALIZATIONS, initialize
 from custom_networks.nets.memory_format import is_channels_last, to_channels_last
@@ -13,6 +14,7 @@ from custom_networks.nets.unet import ResidualUNet, UNet
 from custom_networks.nets.unetplusplus import UNetPlusPlus
 
 __all__ = [
+    "AttentionUNet",
     "CicekUNet",
     "INITIALIZATIONS",
     "count_parameters",

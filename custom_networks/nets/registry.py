@@ -8,6 +8,7 @@ from typing import Any
 
 from torch import nn
 
+from custom_networks.nets.attention_unet import AttentionUNet
 from custom_networks.nets.cicek_unet import CicekUNet
 from custom_networks.nets.mildnet import MILDNet
 from custom_networks.nets.msunet import MSUNet
@@ -125,7 +126,7 @@ NETWORKS: dict[str, NetworkSpec] = {
         r"decoder\.\d+",
         (Configuration(2, 1, 1),),
         unet_features=True,
-        baseline_of=("mildnet", "multiresunet"),
+        baseline_of=("mildnet", "multiresunet", "msunet"),
     ),
     "unet_mlr": NetworkSpec(
         UNet, "", r"decoder\.\d+", unet_features=True, baseline_of=("mildnet",), options=(("mlr_skips", True),)
@@ -146,6 +147,14 @@ NETWORKS: dict[str, NetworkSpec] = {
         (Configuration(2, 3, 1),),
         unet_features=True,
         baseline_of=("mildnet",),
+    ),
+    # MONAI's Attention U-Net; its attention layers nest, each level's decoder conv is the "merge" of its layer
+    "attentionunet": NetworkSpec(
+        AttentionUNet,
+        "Oktay et al., MIDL 2018",
+        r"net\.model\.1(\.submodule\.1)*\.merge",
+        unet_features=True,
+        baseline_of=("msunet",),
     ),
     "unet3d": NetworkSpec(
         CicekUNet,

@@ -40,7 +40,9 @@ def test_swapped_network_builds_with_the_bundle_channels(name):
         return
     assert override["in_channels"] == 3 and override["out_channels"] == 1
     assert ("spatial_dims" in override) == (name != "rescrnet")
-    assert ("features" in override) == (name in ("unet", "unet_mlr", "residualunet", "resdunet", "multiresunet"))
+    assert ("features" in override) == (
+        name in ("unet", "unet_mlr", "residualunet", "resdunet", "attentionunet", "multiresunet")
+    )
     assert override.get("mlr_skips", False) == (name == "unet_mlr")
     parser.update({"network_def": override})
     network = parser.get_parsed_content("network_def")

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from custom_networks.experiments import DecoderSaliency, decoder_layers
 from custom_networks.nets import (
+    AttentionUNet,
     CicekUNet,
     MILDNet,
     MSUNet,
@@ -29,6 +30,7 @@ TINY = {
     "residualunet": lambda: ResidualUNet(2, 3, 1, features=(4, 8, 16)),
     "resdunet": lambda: ResDUnet(2, 3, 1, features=(4, 8, 16)),
     "unet3d": lambda: CicekUNet(2, 3, 1, features=(4, 8, 16)),  # the 2-D build of the same topology
+    "attentionunet": lambda: AttentionUNet(2, 3, 1, features=(4, 8, 16)),
     "multiresunet": lambda: MultiResUNet(2, 3, 1, features=(4, 8, 16)),
     "unetplusplus": lambda: UNetPlusPlus(2, 3, 1, features=(4, 4, 8, 8, 16, 4)),
     "msunet": lambda: MSUNet(2, 3, 2, features=(3, 6, 9)),
@@ -41,6 +43,7 @@ LAYERS = {
     "residualunet": ["decoder.0", "decoder.1"],
     "resdunet": ["decoder.0", "decoder.1"],
     "unet3d": ["decoder.0", "decoder.1"],
+    "attentionunet": ["net.model.1.merge", "net.model.1.submodule.1.merge"],
     "multiresunet": ["decoders.0", "decoders.1"],
     "unetplusplus": [f"net.upcat_{i}_{j}" for j in range(1, 5) for i in range(5 - j)],
     "msunet": ["ups.0", "ups.1"],
