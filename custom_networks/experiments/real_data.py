@@ -465,6 +465,12 @@ def publish_summary(bundles_dir: Path, readme: Path) -> None:
 
 
 METRICS = {"mean_dice": "Dice", "mean_iou": "IoU", "hausdorff95": "HD95 (px)"}
+# the Res-CR-Net bundles' scores with class 0 (a labelled class in that paper), in the bundle README's table only
+WITH_CLASS_0 = {
+    "tanimoto": "Tanimoto, class 0 included",
+    "dice_all_classes": "Dice, class 0 included",
+    "iou_all_classes": "IoU, class 0 included",
+}
 RESULTS_START, RESULTS_END = "<!-- real-data results -->", "<!-- end of real-data results -->"
 SUMMARY_START, SUMMARY_END = "<!-- real-data summary -->", "<!-- end of real-data summary -->"
 
@@ -474,14 +480,16 @@ def _cell(value: float | None, digits: int = 3) -> str:
 
 
 def metrics_table(metrics: dict[str, Any], class_names: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """Markdown rows of Dice, IoU and HD95: the mean over the test cases (the number of cases it covers), and the
-    mean of each class where there are several (named by ``class_names``, in the order of the columns)."""
+    """Markdown rows of Dice, IoU and HD95 (and of the scores with class 0 where there are): the mean over the test
+    cases (the number of cases it covers), and the mean of each class where there are several (named by
+    ``class_names``, the foreground classes, in the order of the columns)."""
     rows = ["| Metric | Mean (cases) | Per class |", "|---|---|---|"]
-    for key, label in METRICS.items():
+    for key, label in {**METRICS, **WITH_CLASS_0}.items():
         if key in metrics:
             entry = metrics[key]
             columns = entry.get("per_class", {})
-            names = [*class_names, *list(columns)[len(class_names) :]]
+            named = ["class 0", *class_names] if key in WITH_CLASS_0 else list(class_names)
+            names = [*named, *list(columns)[len(named) :]]
             per_class = ", ".join(f"{n}: {_cell(v)}" for n, v in zip(names, columns.values(), strict=False)) or "—"
             rows.append(f"| {label} | {_cell(entry['mean'])} ({entry['cases']}) | {per_class} |")
     return rows

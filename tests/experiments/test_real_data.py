@@ -74,6 +74,18 @@ def test_metrics_mean_over_cases_and_per_class(tmp_path: Path):
     assert metrics["hausdorff95"] == {"mean": 3.0, "cases": 2}  # one class: no per-class entry; NaN left out
 
 
+def test_scores_with_class_0_name_it(tmp_path: Path):
+    """Res-CR-Net's Tanimoto coefficient and its Dice with class 0: rows after HD95, the first class named class 0."""
+    (tmp_path / "metrics.csv").write_text("test_mean_dice,0.6\ntest_tanimoto,0.7\n")
+    (tmp_path / "test_mean_dice_raw.csv").write_text("filename,class0,class1,mean\na,0.4,0.8,0.6\n")
+    (tmp_path / "test_tanimoto_raw.csv").write_text("filename,class0,class1,class2,mean\na,0.9,0.7,0.5,0.7\n")
+    rows = metrics_table(evaluation_metrics(tmp_path), ["membrane", "mitochondrion"])
+    assert rows[2:] == [
+        "| Dice | 0.600 (1) | membrane: 0.400, mitochondrion: 0.800 |",
+        "| Tanimoto, class 0 included | 0.700 (1) | class 0: 0.900, membrane: 0.700, mitochondrion: 0.500 |",
+    ]
+
+
 def test_region_distances_make_one_hd95(tmp_path: Path):
     """The 3-D bundles' per-region HD95s (tumour core, whole tumour): their mean, each region as a class."""
     (tmp_path / "metrics.csv").write_text("test_mean_dice,0.5\ntest_hd95_tc,2.0\ntest_hd95_wt,4.0\n")
