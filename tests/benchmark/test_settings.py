@@ -29,6 +29,7 @@ def test_networks_by_class_name_and_rank_2d_first():
         "ResCRNet 2-D 3→4",
         "UNet 2-D 1→1",
         "ResidualUNet 2-D 1→1",
+        "ResDUnet 2-D 3→1",
     ]
 
 
