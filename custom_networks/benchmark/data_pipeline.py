@@ -34,6 +34,7 @@ __all__ = ["COLUMNS", "SYNTHETIC_DATA", "SyntheticData", "data_pipeline", "pipel
 PIPELINE_IMAGES = 24
 QUICK_IMAGES, QUICK_IMAGE_SIZE = 16, 64
 QUICK_OVERRIDES = {"roi_size": [32, 32], "batch_size": 2, "num_workers": 0}
+QUICK_MARGIN = 4  # of the bundles that stitch the centres of their windows (roi_size above twice the margin)
 # tiny widths of the networks that take features (the registry's short names); MS U-Net also shallower, for 32² input
 QUICK_FEATURES = {"mildnet": [4, 8, 16, 32, 64], "multiresunet": [4, 8, 16, 32, 64], "msunet": [8, 12, 24]}
 
@@ -151,9 +152,11 @@ def loader_rates(data: list[Any], transform: Any, batch_size: int, bundle_worker
 
 
 def quick_overrides(bundle_config: ConfigParser) -> dict[str, Any]:
-    """:data:`QUICK_OVERRIDES`, with tiny widths where the bundle's network takes them."""
+    """:data:`QUICK_OVERRIDES`, with tiny widths where the bundle's network takes them and a margin that fits the
+    ROI where its validation crops the windows' borders."""
     features = QUICK_FEATURES.get(network_name(type(bundle_config.get_parsed_content("network_def"))))
-    return QUICK_OVERRIDES | ({"features": features} if features else {})
+    margin = {"margin": QUICK_MARGIN} if "margin" in bundle_config else {}
+    return QUICK_OVERRIDES | ({"features": features} if features else {}) | margin
 
 
 def bundle_pipeline(bundle: str, folder: Path, run: BenchmarkSettings) -> Row:

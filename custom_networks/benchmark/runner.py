@@ -8,7 +8,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from custom_networks.benchmark import data_pipeline, machine_limits, network_steps, optimisations, sliding_window_3d
+from custom_networks.benchmark import (
+    data_pipeline,
+    machine_limits,
+    network_steps,
+    optimisations,
+    sliding_window_3d,
+    training_epochs,
+)
 from custom_networks.benchmark.report import format_table, machine_info, write_json
 from custom_networks.benchmark.settings import BenchmarkSettings, Row, names, run_settings
 from custom_networks.errors import BadValueError
@@ -29,6 +36,7 @@ SECTIONS: dict[str, Section] = {
     "network_steps": Section(network_steps.network_steps, network_steps.COLUMNS),
     "optimisations": Section(optimisations.optimisations, optimisations.COLUMNS),
     "data_pipeline": Section(data_pipeline.data_pipeline, data_pipeline.COLUMNS),
+    "training_epochs": Section(training_epochs.training_epochs, training_epochs.COLUMNS),
     "sliding_window_3d": Section(sliding_window_3d.sliding_window_3d, sliding_window_3d.COLUMNS),
 }
 

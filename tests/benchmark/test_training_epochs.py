@@ -1,0 +1,88 @@
+"""training_epochs: the parts of an epoch add up on an Ignite engine with known costs, and the quick section gives
+every 2-D bundle and the quick start a row."""
+
+import time
+
+import pytest
+import torch
+from ignite.engine import Engine, Events
+from ignite.handlers import HandlersTimeProfiler
+
+from custom_networks.benchmark.bundle_configs import config_file, parse_config
+from custom_networks.benchmark.data_pipeline import (
+    QUICK_IMAGE_SIZE,
+    QUICK_IMAGES,
+    pipeline_bundles,
+    prepared_dataset,
+    quick_overrides,
+)
+from custom_networks.benchmark.settings import BenchmarkSettings
+from custom_networks.benchmark.training_epochs import (
+    DEMO_BUNDLE,
+    EpochClock,
+    epoch_breakdown,
+    isolated_training,
+    training_epochs,
+)
+
+STEP, CHECKPOINT, VALIDATION, LOGGING = 0.02, 0.03, 0.05, 0.01
+
+
+class SlowCheckpointSaver:
+    def __call__(self, engine: Engine) -> None:
+        time.sleep(CHECKPOINT)
+
+
+class SlowValidationHandler:
+    def __call__(self, engine: Engine) -> None:
+        time.sleep(VALIDATION)
+
+
+class SlowStatsHandler:
+    def iteration_completed(self, engine: Engine) -> None:
+        time.sleep(LOGGING)
+
+
+def test_breakdown_of_an_engine_with_known_costs():
+    engine = Engine(lambda engine, batch: time.sleep(STEP))
+    engine.add_event_handler(Events.EPOCH_COMPLETED, SlowCheckpointSaver())
+    engine.add_event_handler(Events.EPOCH_COMPLETED, SlowValidationHandler())
+    engine.add_event_handler(Events.ITERATION_COMPLETED, SlowStatsHandler().iteration_completed)
+    profiler, clock = HandlersTimeProfiler(), EpochClock()
+    profiler.attach(engine)
+    clock.attach(engine)
+    engine.run(range(4), max_epochs=3)
+
+    row = epoch_breakdown(profiler, clock, epoch_length=4)
+    # each cost in its own part (the bounds tell them apart, with room for a busy machine's late wake-ups)
+    assert 4 * STEP <= row["steps_s"] < 4 * STEP + CHECKPOINT
+    assert CHECKPOINT <= row["checkpoint_s"] < VALIDATION
+    assert 4 * LOGGING <= row["logging_s"] < 4 * LOGGING + CHECKPOINT
+    assert VALIDATION <= row["validation_s"] < VALIDATION + CHECKPOINT
+    # the epoch (its validation apart) is its steps, handlers and waits, and nothing more to speak of
+    parts = sum(row[k] for k in ("steps_s", "data_s", "checkpoint_s", "logging_s", "metrics_s"))
+    assert parts <= row["epoch_s"] < parts + STEP
+    assert row["epoch_vs_steps"] == pytest.approx(row["epoch_s"] / row["steps_s"])
+
+
+@pytest.mark.slow
+def test_quick_section_of_every_2d_bundle_and_the_quick_start():
+    rows = training_epochs(BenchmarkSettings(torch.device("cpu"), quick=True, repeats=1))
+    assert [(row["bundle"], row["settings"]) for row in rows] == [
+        *((bundle, "defaults") for bundle in pipeline_bundles()),
+        (DEMO_BUNDLE, "quick start"),
+    ]
+    for row in rows:
+        assert row["section"] == "training_epochs" and row["images"] > 0 and row["workers"] == 0
+        assert 0 < row["steps_s"] <= row["epoch_s"] and row["validation_s"] > 0
+        assert 0 < row["validation_share"] < 1 and row["other_s"] > -0.01
+
+
+@pytest.mark.slow
+def test_a_run_in_its_own_process(tmp_path):
+    """The full section trains each bundle in a fresh process: its row comes back whole."""
+    bundle = "multiresunet_murphy_nuclei"
+    data = prepared_dataset(bundle, QUICK_IMAGE_SIZE, QUICK_IMAGES, tmp_path)
+    overrides = quick_overrides(parse_config(config_file(bundle, "train")))
+    row = isolated_training(bundle, data, tmp_path / "run", epochs=2, overrides=overrides)
+    assert row["images"] > 0 and 0 < row["steps_s"] <= row["epoch_s"] and row["validation_s"] > 0
