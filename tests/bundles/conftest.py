@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from monai.bundle import ConfigParser, ckpt_export, create_workflow, run, verify_net_in_out
 from PIL import Image
@@ -58,14 +59,28 @@ CASES_2D = [c for c in CASES if c.spatial_dims == 2]
 CASES_3D = [c for c in CASES if c.spatial_dims == 3]
 
 
+# multi_gpu_train.json is the same override for every bundle (bundle_layers/template.json): the multi-process run is
+# tested once per network family and training-loader layout (a plain dataset, a patch sampler, repeated epochs; volumes)
+MULTI_PROCESS_CASES = {
+    "mildnet_dsb2018_nuclei",
+    "mildnet_isbi2012_em",
+    "msunet_lymphnode_histology",
+    "multiresunet_murphy_nuclei",
+    "rescrnet_em_organelles",
+    "mildnet3d_brats_mri",
+}
+
+
 def run_multi_process_training(case: BundleCase, dataset_dir: Path, tmp_path: Path) -> Path:
     """Train one epoch with ``multi_gpu_train.json`` under ``torchrun --nproc_per_node=2`` (gloo on CPU) and check
-    that it exits cleanly; returns the bundle root it wrote.
+    that it exits cleanly; returns the bundle root it wrote. Skips a case outside :data:`MULTI_PROCESS_CASES`.
 
     A worker occasionally aborts in native code at interpreter exit, after its work is done ("terminate called
     without an active exception", about 1 launch in 10-20 on this CPU machine; root cause open). Only that abort
     earns one relaunch in a fresh folder; any other failure fails at once.
     """
+    if case.name not in MULTI_PROCESS_CASES:
+        pytest.skip("multi_gpu_train.json is the same for every bundle: run for one bundle of each family")
     overrides = [f"--{k}={v!r}" for k, v in {**case.overrides, "max_epochs": 1, "progress": False}.items()]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     configs = case.config("train.json", "multi_gpu_train.json")
