@@ -32,7 +32,6 @@ import multiprocessing
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -53,7 +52,17 @@ from custom_networks.benchmark.data_pipeline import (
 from custom_networks.benchmark.settings import BenchmarkSettings, Row, log
 from custom_networks.data import prepare
 
-__all__ = ["COLUMNS", "DEMO_BUNDLE", "DEMO_OVERRIDES", "EPOCHS", "EpochClock", "training_epochs"]
+__all__ = [
+    "COLUMNS",
+    "DEMO_BUNDLE",
+    "DEMO_OVERRIDES",
+    "EPOCHS",
+    "EpochClock",
+    "epoch_breakdown",
+    "isolated_training",
+    "profiled_training",
+    "training_epochs",
+]
 
 EPOCHS, QUICK_EPOCHS = 2, 2
 EPOCH_IMAGES = 20  # about 11 of them in the training split (GlaS needs 10 cases for its test split and 5 folds)
@@ -76,7 +85,7 @@ ITERATION_EVENTS = (
 # handler name fragments (HandlersTimeProfiler names a handler by its qualified name) -> the part of the epoch
 HANDLER_KINDS = {
     "validation": ("ValidationHandler",),
-    "checkpoint": ("CheckpointSaver", "Checkpoint"),
+    "checkpoint": ("Checkpoint",),
     "logging": ("StatsHandler", "ProgressBar", "MLFlowHandler"),
 }
 
@@ -147,10 +156,7 @@ def epoch_breakdown(profiler: HandlersTimeProfiler, clock: EpochClock, epoch_len
     wall = clock.seconds()
     row: Row = {}
     timed = range(1, epochs) if epochs > 1 else range(epochs)
-
-    def mean(values: Iterable[float]) -> float:
-        return statistics.fmean(values)
-
+    mean = statistics.fmean
     row["validation_s"] = mean(parts["validation"][e] for e in timed)
     row["epoch_s"] = mean(wall[e] - parts["validation"][e] for e in timed)
     row["steps_s"] = mean(steps[e] for e in timed)
