@@ -254,14 +254,9 @@ def one_pass(train: ConfigParser) -> dict[str, int]:
     return {key: value for key, value in ONE_PASS.items() if key in train}
 
 
-def chosen_bundles(run: BenchmarkSettings) -> list[str]:
-    """The 2-D bundles whose network is one of ``--networks`` (all without it)."""
-    return [
-        bundle
-        for bundle in pipeline_bundles()
-        if not run.networks
-        or type(parse_config(config_file(bundle, "train")).get_parsed_content("network_def")).__name__ in run.networks
-    ]
+def network_class(train: ConfigParser) -> str:
+    """The class name of the bundle's network, from its ``network_def``'s ``_target_`` (nothing is built)."""
+    return str(train["network_def"]["_target_"]).rsplit(".", 1)[-1]
 
 
 def training_epochs(run: BenchmarkSettings) -> list[Row]:
@@ -272,9 +267,12 @@ def training_epochs(run: BenchmarkSettings) -> list[Row]:
     device = {"device": f"$torch.device({str(run.device)!r})"}
     rows = []
     with tempfile.TemporaryDirectory(prefix="benchmark_") as tmp:
-        bundles = chosen_bundles(run)
-        for bundle in bundles:
+        bundles = []
+        for bundle in pipeline_bundles():
             train = parse_config(config_file(bundle, "train"))
+            if run.networks and network_class(train) not in run.networks:
+                continue
+            bundles.append(bundle)
             size = QUICK_IMAGE_SIZE if run.quick else max(train.get_parsed_content("roi_size"))
             overrides = one_pass(train) | (quick_overrides(train) if run.quick else {})
             log(f"[training_epochs] {bundle}: {epochs} epochs on a synthetic dataset ...")

@@ -22,6 +22,7 @@ from custom_networks.benchmark.training_epochs import (
     EpochClock,
     epoch_breakdown,
     isolated_training,
+    network_class,
     training_epochs,
 )
 
@@ -63,6 +64,13 @@ def test_breakdown_of_an_engine_with_known_costs():
     parts = sum(row[k] for k in ("steps_s", "data_s", "checkpoint_s", "logging_s", "metrics_s"))
     assert parts <= row["epoch_s"] < parts + STEP
     assert row["epoch_vs_steps"] == pytest.approx(row["epoch_s"] / row["steps_s"])
+
+
+@pytest.mark.parametrize("bundle", pipeline_bundles())
+def test_network_class_without_building_it(bundle):
+    """``--networks`` chooses the bundles by the class their ``network_def`` builds."""
+    train = parse_config(config_file(bundle, "train"))
+    assert network_class(train) == type(train.get_parsed_content("network_def")).__name__
 
 
 @pytest.mark.slow
