@@ -111,7 +111,7 @@ class MLDRBlock(MultiLevelResidual):
         norm: feature normalization type and arguments.
         gradient_checkpointing: recompute the block in the backward pass (training only), see
             :class:`~custom_networks.blocks.mlr.MultiLevelResidual`.
-        post_activation: ``act`` after every residual addition, as Eq. (1) (see
+        post_activation: ``act`` after every residual addition, as Eq. (1); False: the pre-activation form (see
             :class:`~custom_networks.blocks.mlr.MultiLevelResidual`).
     """
 
@@ -126,7 +126,7 @@ class MLDRBlock(MultiLevelResidual):
         act: str | tuple = "relu",
         norm: str | tuple = "batch",
         gradient_checkpointing: bool = False,
-        post_activation: bool = False,
+        post_activation: bool = True,
     ):
         mappings = [
             MLDRLevel(

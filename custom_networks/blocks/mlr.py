@@ -37,11 +37,11 @@ class MultiLevelResidual(nn.Module):
         y_1 = s + F_1(x);   y_l = y_{l-1} + F_l(y_{l-1}) (l = 2..N);   out = y_N + s  (outer residual, N > 1 only)
 
     ``F_l`` are the ``levels``; the first maps ``in_channels`` to ``out_channels``, the others keep
-    ``out_channels``. The levels are pre-activation mappings (BN → ReLU → conv, He et al. 2016), so by default no
-    activation follows the additions ([choice]; the next level's BN → ReLU already activates its input). With
-    ``post_activation`` every addition, the outer one included, is followed by it, as Eq. (1) of the paper writes
-    (``x_{l+1} = f(y_l)``, f = ReLU). With a single level the outer shortcut would only duplicate the level's own, so
-    it is left out ([choice]).
+    ``out_channels``. With ``post_activation`` every addition, the outer one included, is followed by it, as Eq. (1) of
+    the paper writes (``x_{l+1} = f(y_l)``, f = ReLU); the MILDNet blocks do so by default. Without it the block is
+    the pre-activation form of He et al. 2016: the levels are BN → ReLU → conv mappings, so the next level's BN → ReLU
+    activates the sum. With a single level the outer shortcut would only duplicate the level's own, so it is left out
+    ([choice]).
 
     Args:
         spatial_dims: number of spatial dimensions.
@@ -134,7 +134,8 @@ class MLRBlock(MultiLevelResidual):
         norm: feature normalization type and arguments.
         gradient_checkpointing: recompute the block in the backward pass (training only), see
             :class:`MultiLevelResidual`.
-        post_activation: ``act`` after every residual addition, as Eq. (1) (see :class:`MultiLevelResidual`).
+        post_activation: ``act`` after every residual addition, as Eq. (1); False: the pre-activation form (see
+            :class:`MultiLevelResidual`).
     """
 
     def __init__(
@@ -145,7 +146,7 @@ class MLRBlock(MultiLevelResidual):
         act: str | tuple = "relu",
         norm: str | tuple = "batch",
         gradient_checkpointing: bool = False,
-        post_activation: bool = False,
+        post_activation: bool = True,
     ):
         mappings = [MLRLevel(spatial_dims, channels, act, norm) for _ in range(levels)]
         activation = ADN("A", act=act) if post_activation else None

@@ -46,7 +46,8 @@ class MILDNet(EncoderDecoder):
             storing its activations (less memory, about one more forward pass of compute); same outputs and
             gradients. Ignored by TorchScript and in eval mode.
         post_activation: ``act`` after every residual addition of the MLDR and MLR blocks, as Eq. (1) of the paper
-            (default: none, [choice]; see :class:`~custom_networks.blocks.mlr.MultiLevelResidual`).
+            (default, chosen by the measurement in the package README); False: the pre-activation form, no activation
+            after the additions (see :class:`~custom_networks.blocks.mlr.MultiLevelResidual`).
     """
 
     def __init__(
@@ -62,7 +63,7 @@ class MILDNet(EncoderDecoder):
         act: str | tuple = "relu",
         norm: str | tuple = "batch",
         gradient_checkpointing: bool = False,
-        post_activation: bool = False,
+        post_activation: bool = True,
     ):
         def block(c_in: int, c_out: int) -> nn.Module:
             return MLDRBlock(

@@ -67,7 +67,7 @@ def test_mlr_parameter_count(levels):
 def test_mldr_residual_of_residual_identity(spatial_dims, levels, gain, fusion):
     """With the level convs zeroed every level is an identity, so the block returns its input once through the
     level chain plus once through the outer (residual-of-residual) shortcut; one level has no outer shortcut."""
-    block = zero_convs(MLDRBlock(spatial_dims, 4, 4, levels=levels, fusion=fusion)).train()
+    block = zero_convs(MLDRBlock(spatial_dims, 4, 4, levels=levels, fusion=fusion, post_activation=False)).train()
     x = torch.randn(2, 4, *(6,) * spatial_dims)
     torch.testing.assert_close(block(x), gain * x)
 
@@ -75,7 +75,7 @@ def test_mldr_residual_of_residual_identity(spatial_dims, levels, gain, fusion):
 @pytest.mark.parametrize("spatial_dims", [2, 3])
 def test_mldr_projected_identity(spatial_dims):
     """When the channel count changes both shortcuts carry the same 1×1 projection of the input."""
-    block = zero_convs(MLDRBlock(spatial_dims, 3, 6))
+    block = zero_convs(MLDRBlock(spatial_dims, 3, 6, post_activation=False))
     assert isinstance(block.shortcut, (nn.Conv2d, nn.Conv3d)) and block.shortcut.kernel_size == (1,) * spatial_dims
     x = torch.randn(2, 3, *(6,) * spatial_dims)
     torch.testing.assert_close(block(x), 2 * block.shortcut(x))
@@ -84,7 +84,7 @@ def test_mldr_projected_identity(spatial_dims):
 @pytest.mark.parametrize("spatial_dims", [2, 3])
 @pytest.mark.parametrize(("levels", "gain"), [(1, 1.0), (2, 2.0)])
 def test_mlr_residual_of_residual_identity(spatial_dims, levels, gain):
-    block = zero_convs(MLRBlock(spatial_dims, 4, levels=levels))
+    block = zero_convs(MLRBlock(spatial_dims, 4, levels=levels, post_activation=False))
     assert isinstance(block.shortcut, nn.Identity)
     x = torch.randn(2, 4, *(6,) * spatial_dims)
     torch.testing.assert_close(block(x), gain * x)
@@ -101,17 +101,18 @@ def _four_channel_block(block_type: str, levels: int, **options) -> nn.Module:
 def test_post_activation_follows_every_addition(levels, gain, block_type):
     """Eq. (1): x_{l+1} = ReLU(y_l). With identity levels (convs zeroed): y_1 = ReLU(x), every further level keeps
     it, and the outer residual gives ReLU(ReLU(x) + x) = 2 ReLU(x); one level has no outer residual."""
-    block = _four_channel_block(block_type, levels, post_activation=True)
-    assert count_parameters(block) == count_parameters(_four_channel_block(block_type, levels))
+    block = _four_channel_block(block_type, levels)  # Eq. (1) is the default
+    assert count_parameters(block) == count_parameters(_four_channel_block(block_type, levels, post_activation=False))
     x = torch.randn(2, 4, 6, 6)
     torch.testing.assert_close(zero_convs(block)(x), gain * torch.relu(x))
 
 
 @pytest.mark.parametrize(("dilations", "levels"), [((1, 3, 5), 1), ((1, 3, 5), 2), ((1, 2), 2)])
 def test_mldr_receptive_field_follows_dilations(dilations, levels):
-    """An input pixel reaches output pixels up to levels × max(dilation) away (3×3 kernels), no further."""
+    """An input pixel reaches output pixels up to levels × max(dilation) away (3×3 kernels), no further (without
+    the ReLUs after the additions, which would zero the gradient of an output pixel that happens to be negative)."""
     torch.manual_seed(0)
-    block = MLDRBlock(2, 2, 2, dilations=dilations, levels=levels).eval()
+    block = MLDRBlock(2, 2, 2, dilations=dilations, levels=levels, post_activation=False).eval()
     size, centre = 31, 15
     x = torch.randn(1, 2, size, size, requires_grad=True)
     block(x)[0, :, centre, centre].sum().backward()
