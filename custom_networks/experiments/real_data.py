@@ -332,8 +332,10 @@ def real_data(
     network = bundle_network(bundle_config(bundle_dir, protocol.overrides))
     run = Run(bundle_dir, data, network, 0, output_dir / "run", protocol.overrides)
     run.execute()
+    version = json.loads((bundle_dir / "configs" / "metadata.json").read_text(encoding="utf-8"))["version"]
     results: dict[str, Any] = {
         "bundle": bundle,
+        "version": version,
         "command": command,
         "data": {"folder": protocol.folder, "dataset": protocol.dataset, **protocol.prepare_options},
         "stand_in": protocol.stand_in,
@@ -355,7 +357,7 @@ def real_data(
         report = cross_validate(
             bundle_dir, data, networks, protocol.compare_folds, output_dir=output_dir / COMPARISON, **protocol.overrides
         )
-        results["comparison"] = comparison_results(report, protocol.compare_folds)
+        results["comparison"] = {**comparison_results(report, protocol.compare_folds), "version": version}
     results["seconds"] = run.timings()
     (output_dir / RESULTS).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     (output_dir / "results.md").write_text(results_markdown(results), encoding="utf-8")
@@ -411,17 +413,23 @@ def publish_results(results: dict[str, Any], bundle_dir: Path, output_dir: Path 
     ``<!-- real-data results -->`` and ``<!-- end of real-data results -->`` lines of ``docs/README.md``, the results
     as ``docs/real_data_results.json`` (for :func:`publish_summary`), the comparison's training curves (from
     ``output_dir``, the run's folder) as ``docs/real_data_training_curves.png``, and the test split's mean Dice, IoU
-    and HD95 as the metadata's ``eval_metrics`` in ``bundle.json``; then regenerate the bundle's configs.
+    and HD95 as the metadata's ``eval_metrics`` in ``bundle.json``; then regenerate the bundle's configs. Results
+    without a comparison keep the one published before (with the bundle version that measured it, which the README
+    names where it is not the run's).
 
     Raises:
         ValueError: the README has no such lines.
     """
     docs = bundle_dir / "docs"
-    if "comparison" in results and output_dir is not None:
+    previous = docs / BUNDLE_RESULTS
+    if "comparison" not in results and previous.is_file():
+        earlier = json.loads(previous.read_text(encoding="utf-8")).get("comparison")
+        results = {**results, **({"comparison": earlier} if earlier else {})}
+    elif "comparison" in results and output_dir is not None:
         shutil.copyfile(output_dir / results["comparison"]["folder"] / CURVES, docs / BUNDLE_CURVES)
     body = results_markdown(results, BUNDLE_CURVES).replace("\n#", "\n##").split("\n", 2)[2]  # without its title
     _replace_between(docs / "README.md", RESULTS_START, RESULTS_END, body)
-    (docs / BUNDLE_RESULTS).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    previous.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     source = bundle_dir / "bundle.json"
     layer = json.loads(source.read_text(encoding="utf-8"))
     metrics = {key: round(results["test"][key]["mean"], 4) for key in METRICS if key in results["test"]}
@@ -454,7 +462,7 @@ def publish_summary(bundles_dir: Path, readme: Path) -> None:
         if "comparison" in results:
             dice = {r["network"]: r for r in results["comparison"]["summary"] if r["metric"] == "Dice"}
             against = " vs ".join(f"{n} {_cell(r['mean'])}" for n, r in dice.items())
-            against += f" ({len(results['comparison']['folds'])} folds)"
+            against += f" ({len(results['comparison']['folds'])} folds{_measured_with(results)})"
         bundle = results["bundle"]
         rows.append(
             f"| [{bundle}](bundles/{bundle}/docs/README.md#results) | {data} | {results['split']['test']} | "
@@ -495,9 +503,17 @@ def metrics_table(metrics: dict[str, Any], class_names: list[str] | tuple[str, .
     return rows
 
 
-def comparison_markdown(comparison: dict[str, Any], curves: str) -> list[str]:
+def _measured_with(results: dict[str, Any]) -> str:
+    """``", bundle version X"`` where the comparison of ``results`` was measured with another version of the bundle
+    than its run, else nothing."""
+    version = results["comparison"].get("version")
+    return "" if version == results.get("version") else f", bundle version {version}"
+
+
+def comparison_markdown(comparison: dict[str, Any], curves: str, version: str | None = None) -> list[str]:
     """Markdown lines of a comparison: each network's mean ± std (n) per metric over the test cases of every fold,
-    the paired t-tests against the bundle's network, and the training curves (image ``curves``)."""
+    the paired t-tests against the bundle's network, and the training curves (image ``curves``); where it was
+    measured with another version of the bundle than ``version`` (the run's), which one."""
     summary = comparison["summary"]
     networks = list(dict.fromkeys(row["network"] for row in summary))
     metrics = list(dict.fromkeys(row["metric"] for row in summary))
@@ -506,7 +522,13 @@ def comparison_markdown(comparison: dict[str, Any], curves: str) -> list[str]:
         f"Trained with the protocol above on folds {', '.join(map(str, comparison['folds']))} in turn (validating on "
         "that fold, training on the others), each model evaluated on the test split: mean ± standard deviation (n "
         "test cases × folds), p of a paired t-test against the bundle's network (indicative: a case recurs in every "
-        "fold).",
+        "fold)."
+        + (
+            ""
+            if comparison.get("version") == version
+            else f" Measured with version {comparison.get('version')} of the bundle, not this run's {version}: the "
+            "defaults that changed between them are in the changelog of `configs/metadata.json`."
+        ),
         "",
         "| Network | " + " | ".join(metrics) + " | " + " | ".join(f"p {m}" for m in metrics) + " |",
         "|---" * (1 + 2 * len(metrics)) + "|",
@@ -580,7 +602,12 @@ def results_markdown(results: dict[str, Any], curves: str | None = None) -> str:
     if "comparison" in results:
         comparison = results["comparison"]
         curves = curves or f"{comparison['folder']}/{CURVES}"
-        lines += ["", "## Against U-Net, cross-validated", "", *comparison_markdown(comparison, curves)]
+        lines += [
+            "",
+            "## Against U-Net, cross-validated",
+            "",
+            *comparison_markdown(comparison, curves, results.get("version")),
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -49,6 +49,8 @@ def test_prepares_trains_evaluates_and_reports(data_root: Path, tmp_path: Path):
     out = tmp_path / "out"
     results = real_data("mildnet_dsb2018_nuclei", data_root, out, protocol=protocol)
     assert results == json.loads((out / "results.json").read_text())
+    metadata = bundles_root() / "mildnet_dsb2018_nuclei" / "configs" / "metadata.json"
+    assert results["version"] == json.loads(metadata.read_text())["version"]
     assert results["split"] == {"train": 6, "validation": 2, "test": 4}  # 12 cases: 30 % test, 5 folds
     assert results["protocol"] == protocol.overrides and results["data"]["dataset"] == "dsb2018"
     dice = results["test"]["mean_dice"]
@@ -107,6 +109,7 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
     readme.write_text(f"# B\n## Results\n{RESULTS_START}\nold\n{RESULTS_END}\n## License\n")
     results = {
         "bundle": "mildnet_dsb2018_nuclei",
+        "version": "0.8.0",
         "command": "python scripts/real_data.py mildnet_dsb2018_nuclei",
         "data": {"folder": "dsb", "dataset": "dsb2018"},
         "stand_in": "",
@@ -128,7 +131,7 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
         "network,metric,folds,folds_mean,ensemble,n,p_value\n"
         "mildnet,Dice,fold 0: 0.7900; fold 1: 0.8100; fold 2: 0.8000,0.8,0.83,30,0.04\n"
     )
-    results["comparison"] = comparison_results(out / "compare", (0, 1, 2))
+    results["comparison"] = {**comparison_results(out / "compare", (0, 1, 2)), "version": "0.8.0"}
     assert results["comparison"]["ensembles"] == [
         {"network": "mildnet", "metric": "Dice", "folds": "fold 0: 0.7900; fold 1: 0.8100; fold 2: 0.8000",
          "folds_mean": 0.8, "ensemble": 0.83, "n": 30, "p_value": 0.04},
@@ -147,6 +150,7 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
     )
     assert "- Trained 25 of 40 epochs (early stopping); best validation Dice 0.800 at epoch 15\n" in text
     assert "### Against U-Net, cross-validated" in text and "on folds 0, 1, 2 in turn" in text
+    assert "Measured with version" not in text  # the run's own version
     assert "| Network | Dice | HD95 | p Dice | p HD95 |" in text
     assert "| mildnet | 0.800 ± 0.100 (90) | 7.000 ± 2.000 (88) | 0.01 | 0.2 |" in text
     assert "| unet | 0.760 ± 0.200 (90) | 8.000 ± 3.000 (89) | — | — |" in text
@@ -168,6 +172,17 @@ def test_publish_writes_readme_and_metadata(tmp_path: Path):
         "n/a | 7.500 | 10.0 | mildnet 0.800 vs unet 0.760 (3 folds) |",
     ]
     assert top.read_text().endswith(f"{SUMMARY_END}\nmore\n")
+
+    # a later version's run without a comparison keeps the published one and says which version measured it
+    rerun = {key: value for key, value in results.items() if key != "comparison"}
+    publish_results({**rerun, "version": "0.9.0"}, bundle, out)
+    text = readme.read_text()
+    assert "| mildnet | 0.800 ± 0.100 (90) | 7.000 ± 2.000 (88) | 0.01 | 0.2 |" in text
+    assert "Measured with version 0.8.0 of the bundle, not this run's 0.9.0" in text
+    kept = json.loads((bundle / "docs" / "real_data_results.json").read_text())
+    assert kept["version"] == "0.9.0" and kept["comparison"] == results["comparison"]
+    publish_summary(root, top)
+    assert "| mildnet 0.800 vs unet 0.760 (3 folds, bundle version 0.8.0) |" in top.read_text()
 
 
 def test_errors_name_what_is_wrong(tmp_path: Path):
