@@ -2,7 +2,7 @@
 # Quick start: set up .venv, prepare the real DSB-2018 sample shipped in demo/dsb2018_sample (40 CC0 images, see its
 # LICENSE.md), train the default 2-D bundle (mildnet_dsb2018_nuclei) on it, evaluate it on the test split and run
 # inference. Everything is written under demo_output/ (override with DEMO_OUTPUT=...; DEMO_EPOCHS=N changes the
-# number of epochs). CPU only: about 4 minutes on 2 cores once set up (README, "Quick start").
+# number of epochs). CPU only: about 4.5 minutes on 2 cores once set up (README, "Quick start").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
