@@ -3,7 +3,8 @@
 Each 2-D bundle's whole training workflow (its ``train.json`` through MONAI's ``ConfigWorkflow``, as ``python -m
 monai.bundle run training`` builds it: its data loaders, workers, handlers, validation and checkpoints) at its defaults,
 but each image once per epoch (:data:`ONE_PASS`), on a synthetic copy of its dataset
-(:data:`~custom_networks.benchmark.data_pipeline.SYNTHETIC_DATA`, :data:`EPOCH_IMAGES` images at the bundle's ROI size),
+(:data:`~custom_networks.benchmark.data_pipeline.SYNTHETIC_DATA`, :data:`EPOCH_IMAGES` images at the bundle's ROI size,
+or the publishers' size where the bundle tiles its images, :data:`IMAGE_SIDES`),
 and the default bundle at the quick start's settings on the real DSB-2018 sample it trains on (``demo/dsb2018_sample``,
 ``scripts/demo.sh``'s options). Each runs :data:`EPOCHS` epochs and validates after every one; Ignite's
 ``HandlersTimeProfiler`` on the trainer times each wait for a batch, each step and each handler. The first epoch
@@ -19,7 +20,9 @@ and the default bundle at the quick start's settings on the real DSB-2018 sample
 - ``augmentation_s``: CPU seconds of one pass over the training dataset's random transforms in this process (the
   part of data loading that runs every epoch; with workers it overlaps the steps);
 - ``validation_s``: one validation pass (the evaluator with its sliding window, metrics and best-model checkpoint),
-  and ``validation_share``: its share of the training time at the bundle's ``val_interval`` (goal at most 0.1).
+  and ``validation_share``: its share of the training time at the bundle's ``val_interval`` (goal at most 0.1), with
+  ``passes`` one-pass epochs making one of the bundle's epochs (its ``epoch_repeats`` or ``patches_per_image``; the
+  steps and data of an epoch grow with them, its validation does not).
 
 Each run trains in a fresh process (in this one with ``--quick``). ``--networks`` chooses the bundles by their network's
 class. With ``--quick``: the quick overrides of ``data_pipeline`` (tiny networks, 32² ROI, batch 2, no workers), 16
@@ -28,6 +31,7 @@ images of 64 pixels, 2 epochs, and the quick-start row on 8 of the sample's imag
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import statistics
 import tempfile
@@ -57,9 +61,11 @@ __all__ = [
     "DEMO_BUNDLE",
     "DEMO_OVERRIDES",
     "EPOCHS",
+    "IMAGE_SIDES",
     "EpochClock",
     "epoch_breakdown",
     "isolated_training",
+    "passes_per_epoch",
     "profiled_training",
     "training_epochs",
 ]
@@ -68,12 +74,23 @@ EPOCHS, QUICK_EPOCHS = 2, 2
 EPOCH_IMAGES = 20  # about 11 of them in the training split (GlaS needs 10 cases for its test split and 5 folds)
 DEMO_BUNDLE = "mildnet_dsb2018_nuclei"
 DEMO_SAMPLE = Path(__file__).resolve().parents[2] / "demo" / "dsb2018_sample"
-# scripts/demo.sh's NET and FAST options (bfloat16 autocast only where the CPU has it: not measured here)
-DEMO_OVERRIDES = {"features": [16, 32, 64, 128, 256], "roi_size": [128, 128], "num_workers": 0, "channels_last": True}
+# scripts/demo.sh's NET and FAST options and its val_interval (bfloat16 autocast only where the CPU has it: not
+# measured here)
+DEMO_OVERRIDES = {
+    "features": [16, 32, 64, 128, 256],
+    "roi_size": [128, 128],
+    "num_workers": 0,
+    "channels_last": True,
+    "val_interval": 5,
+}
 QUICK_DEMO_IMAGES = 8
 # each image once per epoch: Res-CR-Net's bundles repeat their images 15 times an epoch, the tiled MILDNet bundles
 # draw 4 or 11 patches per image; the epoch's fixed costs weigh more than at the defaults
 ONE_PASS = {"epoch_repeats": 1, "patches_per_image": 1}
+# the publishers' image side where a bundle validates by tiling whole images with the centres of its windows (ISBI-2012:
+# 512 x 512; GlaS: about 775 x 522, as a square of that area): at the ROI's size one image would take 4 windows to
+# validate against the one patch it trains on, where a real one takes about as many windows as its patches_per_image
+IMAGE_SIDES = {"mildnet_isbi2012_em": 512, "mildnet_glas2015_histology": 640}
 # events that fire once per iteration (their handlers' times are grouped by epoch length)
 ITERATION_EVENTS = (
     Events.ITERATION_STARTED,
@@ -107,6 +124,7 @@ COLUMNS = [
     ("other_s", "Other s"),
     ("validation_s", "Validation s"),
     ("val_interval", "val_interval"),
+    ("passes", "One-pass epochs per epoch"),
     ("validation_share", "Validation share"),
     ("error", "Error"),
 ]
@@ -182,6 +200,7 @@ def profiled_training(bundle: str, dataset_dir: Path, bundle_root: Path, epochs:
     """Train ``bundle`` for ``epochs`` epochs (validation after each) with its ``train.json`` and ``overrides``; the
     epoch's parts (:func:`epoch_breakdown`), the run's settings and the augmentation's seconds."""
     val_interval = parse_config(config_file(bundle, "train"), overrides).get_parsed_content("val_interval")
+    passes = passes_per_epoch(parse_config(config_file(bundle, "train")))
     workflow = ConfigWorkflow(
         config_file=str(config_file(bundle, "train")),
         meta_file=str(config_file(bundle, "metadata")),
@@ -206,12 +225,13 @@ def profiled_training(bundle: str, dataset_dir: Path, bundle_root: Path, epochs:
     workflow.finalize()
     dataset = workflow.parser.get_parsed_content("train#dataset")
     row = epoch_breakdown(profiler, clock, trainer.state.epoch_length)
-    row["validation_share"] = row["validation_s"] / (row["validation_s"] + val_interval * row["epoch_s"])
+    row["validation_share"] = row["validation_s"] / (row["validation_s"] + val_interval * passes * row["epoch_s"])
     row |= {
         "images": len(dataset),
         "batch_size": workflow.parser.get_parsed_content("batch_size"),
         "workers": workflow.parser.get_parsed_content("num_workers"),
         "val_interval": val_interval,
+        "passes": passes,
         "augmentation_s": augmentation_seconds(dataset),
     }
     return row
@@ -254,6 +274,11 @@ def one_pass(train: ConfigParser) -> dict[str, int]:
     return {key: value for key, value in ONE_PASS.items() if key in train}
 
 
+def passes_per_epoch(train: ConfigParser) -> int:
+    """How many epochs of :data:`ONE_PASS` make one epoch of the bundle at its defaults (``train``)."""
+    return math.prod(train.get_parsed_content(key) for key in one_pass(train))
+
+
 def network_class(train: ConfigParser) -> str:
     """The class name of the bundle's network, from its ``network_def``'s ``_target_`` (nothing is built)."""
     return str(train["network_def"]["_target_"]).rsplit(".", 1)[-1]
@@ -273,7 +298,7 @@ def training_epochs(run: BenchmarkSettings) -> list[Row]:
             if run.networks and network_class(train) not in run.networks:
                 continue
             bundles.append(bundle)
-            size = QUICK_IMAGE_SIZE if run.quick else max(train.get_parsed_content("roi_size"))
+            size = QUICK_IMAGE_SIZE if run.quick else IMAGE_SIDES.get(bundle, max(train.get_parsed_content("roi_size")))
             overrides = one_pass(train) | (quick_overrides(train) if run.quick else {})
             log(f"[training_epochs] {bundle}: {epochs} epochs on a synthetic dataset ...")
             data = prepared_dataset(bundle, size, QUICK_IMAGES if run.quick else EPOCH_IMAGES, Path(tmp))

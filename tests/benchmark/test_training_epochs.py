@@ -84,6 +84,13 @@ def test_quick_section_of_every_2d_bundle_and_the_quick_start():
         assert row["section"] == "training_epochs" and row["images"] > 0 and row["workers"] == 0
         assert 0 < row["steps_s"] <= row["epoch_s"] and row["validation_s"] > 0
         assert 0 < row["validation_share"] < 1 and row["other_s"] > -0.01
+        # the share counts the bundle's whole epoch (its repeats or patches per image) at its validation interval
+        training = row["val_interval"] * row["passes"] * row["epoch_s"]
+        assert row["validation_share"] == pytest.approx(row["validation_s"] / (row["validation_s"] + training))
+    passes = {row["bundle"]: row["passes"] for row in rows if row["settings"] == "defaults"}
+    assert passes["mildnet_glas2015_histology"] == 11 and passes["mildnet_isbi2012_em"] == 4
+    assert passes["rescrnet_em_organelles"] == 15 and passes["mildnet_dsb2018_nuclei"] == 1
+    assert rows[-1]["val_interval"] == 5  # the quick start validates every 5 epochs (scripts/demo.sh)
 
 
 @pytest.mark.slow
