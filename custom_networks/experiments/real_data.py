@@ -462,7 +462,8 @@ def publish_summary(bundles_dir: Path, readme: Path) -> None:
         if "comparison" in results:
             dice = {r["network"]: r for r in results["comparison"]["summary"] if r["metric"] == "Dice"}
             against = " vs ".join(f"{n} {_cell(r['mean'])}" for n, r in dice.items())
-            against += f" ({len(results['comparison']['folds'])} folds{_measured_with(results)})"
+            other = _other_version(results["comparison"], results.get("version"))
+            against += f" ({len(results['comparison']['folds'])} folds{f', bundle version {other}' if other else ''})"
         bundle = results["bundle"]
         rows.append(
             f"| [{bundle}](bundles/{bundle}/docs/README.md#results) | {data} | {results['split']['test']} | "
@@ -503,11 +504,9 @@ def metrics_table(metrics: dict[str, Any], class_names: list[str] | tuple[str, .
     return rows
 
 
-def _measured_with(results: dict[str, Any]) -> str:
-    """``", bundle version X"`` where the comparison of ``results`` was measured with another version of the bundle
-    than its run, else nothing."""
-    version = results["comparison"].get("version")
-    return "" if version == results.get("version") else f", bundle version {version}"
+def _other_version(comparison: dict[str, Any], version: str | None) -> str | None:
+    """The bundle version that measured ``comparison`` where it is not ``version`` (the run's), else None."""
+    return None if comparison.get("version") == version else comparison.get("version")
 
 
 def comparison_markdown(comparison: dict[str, Any], curves: str, version: str | None = None) -> list[str]:
@@ -524,10 +523,10 @@ def comparison_markdown(comparison: dict[str, Any], curves: str, version: str | 
         "test cases × folds), p of a paired t-test against the bundle's network (indicative: a case recurs in every "
         "fold)."
         + (
-            ""
-            if comparison.get("version") == version
-            else f" Measured with version {comparison.get('version')} of the bundle, not this run's {version}: the "
-            "defaults that changed between them are in the changelog of `configs/metadata.json`."
+            f" Measured with version {other} of the bundle, not this run's {version}: the defaults that changed "
+            "between them are in the changelog of `configs/metadata.json`."
+            if (other := _other_version(comparison, version))
+            else ""
         ),
         "",
         "| Network | " + " | ".join(metrics) + " | " + " | ".join(f"p {m}" for m in metrics) + " |",
