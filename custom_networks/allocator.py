@@ -6,7 +6,9 @@ hands freed memory at the top of its heap back to the system. Every training ste
 activations anew, and the kernel zero-fills them page by page on first touch: on the development machine the
 memory-bound operators (BatchNorm, ReLU, sums, concatenation) paid for it most, and MultiResUNet's 2-D training step
 took 1.74× as long (``docs/performance.md``). :func:`reuse_freed_memory` makes glibc keep freed memory in the process
-and hand it out again, as the jemalloc and tcmalloc allocators that PyTorch's CPU tuning guides recommend do.
+and hand it out again, as the jemalloc and tcmalloc allocators that PyTorch's CPU tuning guides recommend do; with
+``largest_block_mib`` it keeps only blocks up to that size, for less of the speed at hardly any memory beyond glibc's
+defaults (the benchmark's ``freed_memory`` section measures both).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import ctypes
 import ctypes.util
 import functools
 
-__all__ = ["restore_default_allocation", "reuse_freed_memory", "trim_freed_memory"]
+from custom_networks.errors import BadValueError
+
+__all__ = ["LARGEST_BLOCK_MIB", "restore_default_allocation", "reuse_freed_memory", "trim_freed_memory"]
 
 # mallopt parameters and glibc's defaults (malloc.h, mallopt(3))
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
+LARGEST_BLOCK_MIB = 32  # glibc's largest M_MMAP_THRESHOLD on 64-bit systems (HEAP_MAX_SIZE / 2)
 _DEFAULT_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 128 * 1024, 65536
 _NEVER_TRIM = -1  # "setting M_TRIM_THRESHOLD to -1 disables trimming completely" (mallopt(3))
 
@@ -33,25 +38,42 @@ def _glibc() -> ctypes.CDLL | None:
     return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
 
 
-def reuse_freed_memory(enabled: bool = True) -> bool:
+def reuse_freed_memory(enabled: bool = True, largest_block_mib: float | None = None) -> bool:
     """Keep the memory this process frees for its next allocations instead of returning it to the system.
 
     Serves every allocation from glibc's heap (``M_MMAP_MAX`` 0) and never trims the heap (``M_TRIM_THRESHOLD``
     -1), so the activations of one training step or sliding window reuse the pages of the previous one. The cost is
     memory: the process keeps its peak resident size until it ends, and the heap's fragmentation can raise that peak
-    (the benchmark reports both). It speeds up the CPU; on a GPU only the host-side work (data loading) is affected.
-    Process-wide, including data-loader workers started afterwards; :func:`restore_default_allocation` undoes it.
+    (the benchmark reports both). With ``largest_block_mib`` only blocks up to that size come from the heap
+    (``M_MMAP_THRESHOLD``); larger ones are mapped afresh and handed back at once, as by default. It speeds up the
+    CPU; on a GPU only the host-side work (data loading) is affected. Process-wide, including data-loader workers
+    started afterwards; :func:`restore_default_allocation` undoes it.
 
     Args:
         enabled: apply the settings; with False glibc is left as it is (the bundles' switch).
+        largest_block_mib: the largest block kept, in MiB, at most :data:`LARGEST_BLOCK_MIB`; None keeps every
+            block (the bundles' ``reuse_largest_block_mib``).
 
     Returns:
         whether the settings were applied: False if not ``enabled`` or where the C library is not glibc.
+
+    Raises:
+        BadValueError: ``largest_block_mib`` not above 0 or above :data:`LARGEST_BLOCK_MIB`.
     """
+    if largest_block_mib is not None and not 0 < largest_block_mib <= LARGEST_BLOCK_MIB:
+        raise BadValueError(
+            f"reuse_largest_block_mib must be above 0 and at most {LARGEST_BLOCK_MIB} (glibc's largest mmap "
+            f"threshold), or null to keep every freed block; got {largest_block_mib}."
+        )
     libc = _glibc() if enabled else None
     if libc is None:
         return False
-    return bool(libc.mallopt(_M_MMAP_MAX, 0) and libc.mallopt(_M_TRIM_THRESHOLD, _NEVER_TRIM))
+    if largest_block_mib is None:
+        heap_only = libc.mallopt(_M_MMAP_MAX, 0)
+    else:
+        threshold = int(largest_block_mib * 2**20)
+        heap_only = libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX) and libc.mallopt(_M_MMAP_THRESHOLD, threshold)
+    return bool(heap_only and libc.mallopt(_M_TRIM_THRESHOLD, _NEVER_TRIM))
 
 
 def restore_default_allocation() -> bool:

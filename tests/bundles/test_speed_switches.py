@@ -107,18 +107,19 @@ def test_multi_gpu_network_takes_the_channels_last_switch(case):
     assert multi["network"]["module"] == train["network"]
 
 
-REUSE_CALL = "$custom_networks.allocator.reuse_freed_memory(@reuse_freed_memory)"
+REUSE_CALL = "$custom_networks.allocator.reuse_freed_memory(@reuse_freed_memory, @reuse_largest_block_mib)"
 
 # A config's "initialize" run in a fresh interpreter, then the page faults of a 64 MiB block freed and allocated again
-# (as in tests/test_allocator.py): none where the config made the process keep freed memory.
+# (as in tests/test_allocator.py): none where the config made the process keep freed memory (every block, or blocks
+# up to reuse_largest_block_mib: not this one).
 INITIALIZE_THEN_REALLOCATE = (
     SECOND_BLOCK_FAULTS
     + """
-import sys
+import json, sys
 from monai.bundle import ConfigParser
 parser = ConfigParser()
-parser.read_config(sys.argv[1:-1])
-parser.update({"reuse_freed_memory": sys.argv[-1] == "True"})
+parser.read_config(sys.argv[1:-2])
+parser.update({"reuse_freed_memory": sys.argv[-2] == "True", "reuse_largest_block_mib": json.loads(sys.argv[-1])})
 parser.get_parsed_content("initialize")
 print(faults_of_second_block())
 """
@@ -134,12 +135,14 @@ def test_every_config_initializes_the_memory_reuse_first(case):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc and Linux's page-fault counts")
-@pytest.mark.parametrize("reuse", [True, False])
+@pytest.mark.parametrize(("reuse", "largest_block_mib"), [(True, None), (False, None), (True, 32)])
 @pytest.mark.parametrize("configs", [["train.json", "evaluate.json"], ["inference.json"]], ids="+".join)
-def test_initialize_reuses_freed_memory_as_switched(configs, reuse):
+def test_initialize_reuses_freed_memory_as_switched(configs, reuse, largest_block_mib):
     case = next(c for c in CASES_2D if c.name == "mildnet_dsb2018_nuclei")
-    faults = int(run_script("-c", INITIALIZE_THEN_REALLOCATE, *case.config(*configs), str(reuse)).stdout.split()[-1])
-    assert (faults < 0.05 * BLOCK_PAGES) if reuse else (faults > 0.9 * BLOCK_PAGES), faults
+    args = (*case.config(*configs), str(reuse), json.dumps(largest_block_mib))
+    faults = int(run_script("-c", INITIALIZE_THEN_REALLOCATE, *args).stdout.split()[-1])
+    kept = reuse and largest_block_mib is None  # the 64 MiB block is above a 32 MiB limit
+    assert (faults < 0.05 * BLOCK_PAGES) if kept else (faults > 0.9 * BLOCK_PAGES), faults
 
 
 def _scalars(log_dir: Path) -> dict[str, list[float]]:
