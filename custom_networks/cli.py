@@ -154,8 +154,9 @@ HOST:PORT (default 127.0.0.1:8000). See the README's "MONAI Label".""",
 custom-networks benchmark [--device cpu|cuda] [--json out.json] [--quick] [--repeats N] [--sections a,b]
                           [--compile MILDNet,MSUNet|none] [--spatial_dims 2|3|2,3] [--networks ResCRNet,...]
 
-Sections (all by default, in this order): machine_limits, network_steps, optimisations, data_pipeline,
-sliding_window_3d. --json writes the machine and the rows after every section; --quick is the smoke mode.""",
+Sections (all by default, in this order): machine_limits, network_steps, optimisations, freed_memory,
+data_pipeline, training_epochs, sliding_window_3d. --json writes the machine and the rows after every section;
+--quick is the smoke mode.""",
     ),
 }
 

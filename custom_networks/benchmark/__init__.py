@@ -15,7 +15,7 @@ runs, they measure nothing. Numbers from a shared or busy machine are not compar
 holds a full run and what it shows.
 
 Sections, in the order they run, each defined in its module's docstring: :mod:`.machine_limits`,
-:mod:`.network_steps`, :mod:`.optimisations`, :mod:`.data_pipeline`, :mod:`.training_epochs`,
+:mod:`.network_steps`, :mod:`.optimisations`, :mod:`.freed_memory`, :mod:`.data_pipeline`, :mod:`.training_epochs`,
 :mod:`.sliding_window_3d`.
 """
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from custom_networks.benchmark import (
     data_pipeline,
+    freed_memory,
     machine_limits,
     network_steps,
     optimisations,
@@ -35,6 +36,7 @@ SECTIONS: dict[str, Section] = {
     "machine_limits": Section(machine_limits.machine_limits, machine_limits.COLUMNS),
     "network_steps": Section(network_steps.network_steps, network_steps.COLUMNS),
     "optimisations": Section(optimisations.optimisations, optimisations.COLUMNS),
+    "freed_memory": Section(freed_memory.freed_memory, freed_memory.COLUMNS),
     "data_pipeline": Section(data_pipeline.data_pipeline, data_pipeline.COLUMNS),
     "training_epochs": Section(training_epochs.training_epochs, training_epochs.COLUMNS),
     "sliding_window_3d": Section(sliding_window_3d.sliding_window_3d, sliding_window_3d.COLUMNS),
@@ -74,10 +76,10 @@ def run_benchmark(
         sections: comma-separated names of the sections to run (default: all, in the order of ``SECTIONS``).
         compile: comma-separated class names of the networks whose ``torch.compile`` variant ``optimisations``
             measures (default ``MILDNet``, none with ``quick``; ``none`` for none).
-        spatial_dims: the ranks of the networks ``network_steps`` and ``optimisations`` measure (2, 3 or both;
-            default both, 2 with ``quick``).
-        networks: comma-separated class names of the networks ``network_steps`` and ``optimisations`` measure
-            (default: all of ``custom_networks.nets.registry.NETWORKS``).
+        spatial_dims: the ranks of the networks ``network_steps``, ``optimisations`` and ``freed_memory`` measure
+            (2, 3 or both; default both, 2 with ``quick``).
+        networks: comma-separated class names of the networks ``network_steps``, ``optimisations`` and
+            ``freed_memory`` measure (default: all of ``custom_networks.nets.registry.NETWORKS``).
 
     Raises:
         BadValueError: an unknown section or network, or an option out of range, with a message saying which.
