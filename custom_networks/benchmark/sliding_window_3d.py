@@ -20,6 +20,10 @@ randomly initialised weights:
   does (``nonzero``, ``channel_wise``), under ``torch.inference_mode()`` (and autocast where the config's ``amp`` is
   on, as its evaluator does); ``sw_vs_segresnet`` is its ratio to SegResNet's. ``windows`` counts the ROIs the network
   saw in one run, ``params`` its parameters; on CUDA ``cuda_peak_mib`` is ``torch.cuda.max_memory_allocated``.
+- ``window_gflop``: the network's forward over one window (``torch.utils.flop_counter.FlopCounterMode``, a
+  multiply-add counted as two FLOPs), ``sw_gflop_per_s`` the sliding window's arithmetic rate (windows × FLOPs per
+  window over ``sw_seconds``; blending and stitching count as time, not FLOPs) and ``per_flop_vs_segresnet`` its time
+  per FLOP against SegResNet's: below 1, the network computes faster than SegResNet.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import torch
 from monai.bundle import ConfigParser
 from monai.transforms import LoadImage, NormalizeIntensity
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from custom_networks.allocator import restore_default_allocation
 from custom_networks.benchmark.bundle_configs import bundles_of_rank, config_file, parse_config
@@ -58,6 +63,9 @@ COLUMNS = [
     ("windows", "Windows"),
     ("sw_seconds", "Sliding window s (median)"),
     ("sw_vs_segresnet", "× SegResNet"),
+    ("window_gflop", "GFLOP / window"),
+    ("sw_gflop_per_s", "Sliding window GFLOP/s"),
+    ("per_flop_vs_segresnet", "Time per FLOP × SegResNet"),
     ("cuda_peak_mib", "CUDA peak MiB"),
     ("run_seconds", "Bundle run s"),
     ("peak_rss_mib", "Bundle run peak RSS MiB"),
@@ -164,12 +172,23 @@ def time_sliding_window(
         torch.cuda.reset_peak_memory_stats(device)
     seconds = median_seconds(infer, device, repeats)
     hook.remove()
+    flops = window_flops(network, image.shape[1], inferer.roi_size, device)
     return {
         "amp": amp,
         "windows": windows // repeats,
         "sw_seconds": seconds,
+        "window_gflop": flops / 1e9,
+        "sw_gflop_per_s": windows // repeats * flops / seconds / 1e9,
         "cuda_peak_mib": torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None,
     }
+
+
+def window_flops(network: nn.Module, channels: int, roi_size: Sequence[int], device: torch.device) -> int:
+    """FLOPs of ``network``'s forward over one window of ``channels`` × ``roi_size`` (a multiply-add counts two)."""
+    window = torch.zeros(1, channels, *roi_size, device=device)
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        network(window)
+    return counter.get_total_flops()
 
 
 def measure_network(
@@ -242,7 +261,8 @@ def sliding_window_3d(run: BenchmarkSettings) -> list[Row]:
             if run.device.type == "cuda":
                 torch.cuda.empty_cache()
     restore_default_allocation()
-    reference = next(row["sw_seconds"] for row in rows if row["network"] == SEGRESNET)
+    reference = next(row for row in rows if row["network"] == SEGRESNET)
     for row in rows:
-        row["sw_vs_segresnet"] = row["sw_seconds"] / reference
+        row["sw_vs_segresnet"] = row["sw_seconds"] / reference["sw_seconds"]
+        row["per_flop_vs_segresnet"] = reference["sw_gflop_per_s"] / row["sw_gflop_per_s"]
     return rows
