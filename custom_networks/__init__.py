@@ -7,7 +7,7 @@ The subpackages are imported when first used (``custom_networks.nets``), so that
 import importlib
 from types import ModuleType
 
-__version__ = "0.10.0"
+__version__ = "0.11.0"
 
 __all__ = [
     "allocator",
