@@ -69,11 +69,11 @@ def reuse_freed_memory(enabled: bool = True, largest_block_mib: float | None = N
     if libc is None:
         return False
     if largest_block_mib is None:
-        heap_only = libc.mallopt(_M_MMAP_MAX, 0)
+        served = libc.mallopt(_M_MMAP_MAX, 0)
     else:
         threshold = int(largest_block_mib * 2**20)
-        heap_only = libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX) and libc.mallopt(_M_MMAP_THRESHOLD, threshold)
-    return bool(heap_only and libc.mallopt(_M_TRIM_THRESHOLD, _NEVER_TRIM))
+        served = libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX) and libc.mallopt(_M_MMAP_THRESHOLD, threshold)
+    return bool(served and libc.mallopt(_M_TRIM_THRESHOLD, _NEVER_TRIM))
 
 
 def restore_default_allocation() -> bool:
