@@ -24,6 +24,10 @@ and the default bundle at the quick start's settings on the real DSB-2018 sample
   ``passes`` one-pass epochs making one of the bundle's epochs (its ``epoch_repeats`` or ``patches_per_image``; the
   steps and data of an epoch grow with them, its validation does not).
 
+The default bundle is measured once more with its validation loader's workers started anew for every validation
+(:data:`FRESH_VALIDATION_WORKERS`, as up to bundles 0.8.0), so that what keeping them saves is measured in one run;
+``validation_workers_kept`` says which a row had.
+
 Each run trains in a fresh process (in this one with ``--quick``). ``--networks`` chooses the bundles by their network's
 class. With ``--quick``: the quick overrides of ``data_pipeline`` (tiny networks, 32² ROI, batch 2, no workers), 16
 images of 64 pixels, 2 epochs, and the quick-start row on 8 of the sample's images.
@@ -61,8 +65,10 @@ __all__ = [
     "DEMO_BUNDLE",
     "DEMO_OVERRIDES",
     "EPOCHS",
+    "FRESH_VALIDATION_WORKERS",
     "IMAGE_SIDES",
     "EpochClock",
+    "default_overrides",
     "epoch_breakdown",
     "isolated_training",
     "passes_per_epoch",
@@ -84,6 +90,8 @@ DEMO_OVERRIDES = {
     "val_interval": 5,
 }
 QUICK_DEMO_IMAGES = 8
+# the validation loader as up to bundles 0.8.0: its workers started anew for every validation
+FRESH_VALIDATION_WORKERS = {"validate#dataloader#persistent_workers": False}
 # each image once per epoch: Res-CR-Net's bundles repeat their images 15 times an epoch, the tiled MILDNet bundles
 # draw 4 or 11 patches per image; the epoch's fixed costs weigh more than at the defaults
 ONE_PASS = {"epoch_repeats": 1, "patches_per_image": 1}
@@ -232,6 +240,7 @@ def profiled_training(bundle: str, dataset_dir: Path, bundle_root: Path, epochs:
         "workers": workflow.parser.get_parsed_content("num_workers"),
         "val_interval": val_interval,
         "passes": passes,
+        "validation_workers_kept": workflow.parser.get_parsed_content("validate#dataloader").persistent_workers,
         "augmentation_s": augmentation_seconds(dataset),
     }
     return row
@@ -274,6 +283,11 @@ def one_pass(train: ConfigParser) -> dict[str, int]:
     return {key: value for key, value in ONE_PASS.items() if key in train}
 
 
+def default_overrides(train: ConfigParser, quick: bool) -> dict[str, Any]:
+    """A bundle's overrides at its defaults (``train``): each image once per epoch, and with ``quick`` tiny."""
+    return one_pass(train) | (quick_overrides(train) if quick else {})
+
+
 def passes_per_epoch(train: ConfigParser) -> int:
     """How many epochs of :data:`ONE_PASS` make one epoch of the bundle at its defaults (``train``)."""
     return math.prod(train.get_parsed_content(key) for key in one_pass(train))
@@ -292,20 +306,26 @@ def training_epochs(run: BenchmarkSettings) -> list[Row]:
     device = {"device": f"$torch.device({str(run.device)!r})"}
     rows = []
     with tempfile.TemporaryDirectory(prefix="benchmark_") as tmp:
-        bundles = []
+        bundles, datasets = [], {}
         for bundle in pipeline_bundles():
             train = parse_config(config_file(bundle, "train"))
             if run.networks and network_class(train) not in run.networks:
                 continue
             bundles.append(bundle)
             size = QUICK_IMAGE_SIZE if run.quick else IMAGE_SIDES.get(bundle, max(train.get_parsed_content("roi_size")))
-            overrides = one_pass(train) | (quick_overrides(train) if run.quick else {})
+            overrides = default_overrides(train, run.quick)
             log(f"[training_epochs] {bundle}: {epochs} epochs on a synthetic dataset ...")
-            data = prepared_dataset(bundle, size, QUICK_IMAGES if run.quick else EPOCH_IMAGES, Path(tmp))
-            row = profile(bundle, data, Path(tmp) / bundle / "run", epochs, overrides | device)
+            datasets[bundle] = prepared_dataset(bundle, size, QUICK_IMAGES if run.quick else EPOCH_IMAGES, Path(tmp))
+            row = profile(bundle, datasets[bundle], Path(tmp) / bundle / "run", epochs, overrides | device)
             rows.append({"section": "training_epochs", "bundle": bundle, "settings": "defaults", **row})
         if DEMO_BUNDLE not in bundles:
             return rows
+        log(f"[training_epochs] {DEMO_BUNDLE}: again, its validation workers started for every validation ...")
+        overrides = default_overrides(parse_config(config_file(DEMO_BUNDLE, "train")), run.quick)
+        overrides |= FRESH_VALIDATION_WORKERS
+        row = profile(DEMO_BUNDLE, datasets[DEMO_BUNDLE], Path(tmp) / "fresh_workers", epochs, overrides | device)
+        settings = "defaults, validation workers started for each validation"
+        rows.append({"section": "training_epochs", "bundle": DEMO_BUNDLE, "settings": settings, **row})
         log(f"[training_epochs] {DEMO_BUNDLE}: {epochs} epochs at the quick start's settings on its real sample ...")
         data = demo_dataset(Path(tmp) / "demo", QUICK_DEMO_IMAGES if run.quick else None)
         overrides = DEMO_OVERRIDES | (

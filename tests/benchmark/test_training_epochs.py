@@ -19,6 +19,7 @@ from custom_networks.benchmark.data_pipeline import (
 from custom_networks.benchmark.settings import BenchmarkSettings
 from custom_networks.benchmark.training_epochs import (
     DEMO_BUNDLE,
+    FRESH_VALIDATION_WORKERS,
     EpochClock,
     epoch_breakdown,
     isolated_training,
@@ -78,8 +79,10 @@ def test_quick_section_of_every_2d_bundle_and_the_quick_start():
     rows = training_epochs(BenchmarkSettings(torch.device("cpu"), quick=True, repeats=1))
     assert [(row["bundle"], row["settings"]) for row in rows] == [
         *((bundle, "defaults") for bundle in pipeline_bundles()),
+        (DEMO_BUNDLE, "defaults, validation workers started for each validation"),
         (DEMO_BUNDLE, "quick start"),
     ]
+    assert not any(row["validation_workers_kept"] for row in rows)  # quick: no workers
     for row in rows:
         assert row["section"] == "training_epochs" and row["images"] > 0 and row["workers"] == 0
         assert 0 < row["steps_s"] <= row["epoch_s"] and row["validation_s"] > 0
@@ -101,3 +104,14 @@ def test_a_run_in_its_own_process(tmp_path):
     overrides = quick_overrides(parse_config(config_file(bundle, "train")))
     row = isolated_training(bundle, data, tmp_path / "run", epochs=2, overrides=overrides)
     assert row["images"] > 0 and 0 < row["steps_s"] <= row["epoch_s"] and row["validation_s"] > 0
+
+
+WORKERS_KEPT = [({}, True), ({"num_workers": 0}, False), (FRESH_VALIDATION_WORKERS, False)]
+
+
+@pytest.mark.parametrize(("overrides", "kept"), WORKERS_KEPT)
+def test_the_validation_loader_keeps_its_workers_where_it_has_some(tmp_path, overrides, kept):
+    """Bundles 0.8.1: the validation loader's workers live from one validation to the next (its transforms are
+    deterministic); without workers there is nothing to keep, and the benchmark's before-row starts them anew."""
+    train = parse_config(config_file(DEMO_BUNDLE, "train"), {"dataset_dir": str(tmp_path), **overrides})
+    assert train.get_parsed_content("validate#dataloader").persistent_workers is kept
