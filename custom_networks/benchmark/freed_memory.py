@@ -16,9 +16,15 @@ import subprocess
 import sys
 from typing import Any
 
-from custom_networks.benchmark.settings import BenchmarkSettings, Network, Row, log
+import torch
 
-__all__ = ["COLUMNS", "SETTINGS", "freed_memory"]
+from custom_networks.allocator import reuse_freed_memory
+from custom_networks.benchmark.measures import PeakMemory, StepTimer, median_seconds
+from custom_networks.benchmark.network_steps import network_input
+from custom_networks.benchmark.settings import NETWORKS_MEASURED, BenchmarkSettings, Network, Row, log
+from custom_networks.nets import to_channels_last
+
+__all__ = ["COLUMNS", "SETTINGS", "freed_memory", "setting_measures"]
 
 COLUMNS = [
     ("network", "Network"),
@@ -36,31 +42,34 @@ SETTINGS: dict[str, dict[str, Any] | None] = {
     "blocks up to 32 MiB kept": {"largest_block_mib": 32},
 }
 
-# One network in one setting in this fresh interpreter: argv = label, reuse_freed_memory's kwargs (JSON or null),
-# repeats, quick, device; prints the row's measures as JSON.
-STEPS = """
-import json, sys
-import torch
-from custom_networks.allocator import reuse_freed_memory
-from custom_networks.benchmark.measures import PeakMemory, StepTimer, median_seconds
-from custom_networks.benchmark.network_steps import network_input
-from custom_networks.benchmark.settings import NETWORKS_MEASURED
-from custom_networks.nets import to_channels_last
+# runs setting_measures in a fresh interpreter: argv = label, reuse_freed_memory's kwargs (JSON or null), repeats,
+# quick (1 or 0), device; prints its result as JSON
+CHILD = (
+    "import json, sys\n"
+    "from custom_networks.benchmark.freed_memory import setting_measures\n"
+    "label, options, repeats, quick, device = sys.argv[1:]\n"
+    "print(json.dumps(setting_measures(label, json.loads(options), int(repeats), quick == '1', device)))\n"
+)
 
-label, options, repeats = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
-quick, device = sys.argv[4] == "1", torch.device(sys.argv[5])
-if options is not None:
-    reuse_freed_memory(**options)
-network = next(network for network in NETWORKS_MEASURED if network.label == label)
-torch.manual_seed(0)
-net = to_channels_last(network.build()).to(device)
-timer = StepTimer(net, network_input(network, net, device, quick), network.config.out_channels)
-net.train()
-with PeakMemory(device) as peak:
-    timer.train_step()
-    seconds = median_seconds(timer.train_step, device, repeats)
-print(json.dumps({"train_s": seconds, "train_peak_mib": peak.mib}))
-"""
+
+def setting_measures(
+    label: str, options: dict[str, Any] | None, repeats: int, quick: bool, device: str
+) -> dict[str, Any]:
+    """In this process, which must be fresh (the setting is process-wide): switch glibc as ``options`` say
+    (:func:`~custom_networks.allocator.reuse_freed_memory`'s keyword arguments; None leaves it as it is), then the
+    median training step of the network labelled ``label``, channels-last, and the peak memory of all its steps."""
+    if options is not None:
+        reuse_freed_memory(**options)
+    network = next(network for network in NETWORKS_MEASURED if network.label == label)
+    on = torch.device(device)
+    torch.manual_seed(0)
+    net = to_channels_last(network.build()).to(on)
+    timer = StepTimer(net, network_input(network, net, on, quick), network.config.out_channels)
+    net.train()
+    with PeakMemory(on) as peak:
+        timer.train_step()
+        seconds = median_seconds(timer.train_step, on, repeats)
+    return {"train_s": seconds, "train_peak_mib": peak.mib}
 
 
 def measure_setting(network: Network, setting: str, run: BenchmarkSettings) -> Row:
@@ -72,7 +81,7 @@ def measure_setting(network: Network, setting: str, run: BenchmarkSettings) -> R
     log(f"[freed_memory] {network.label}: {setting} ...")
     options = json.dumps(SETTINGS[setting])
     arguments = [network.label, options, str(run.repeats), str(int(run.quick)), str(run.device)]
-    command = [sys.executable, "-c", STEPS, *arguments]
+    command = [sys.executable, "-c", CHILD, *arguments]
     result = subprocess.run(command, capture_output=True, text=True, encoding="utf-8")
     if result.returncode != 0:
         raise RuntimeError(f"{network.label}, {setting}: exited with {result.returncode}:\n{result.stderr[-4000:]}")
