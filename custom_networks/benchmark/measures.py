@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import functools
 import gc
+import multiprocessing
 import statistics
 import sys
 import time
 import timeit
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ __all__ = [
     "MemoryTrafficMode",
     "PeakMemory",
     "StepTimer",
+    "add_ratios",
+    "in_fresh_process",
     "autorange_seconds",
     "median_seconds",
     "synchronize",
@@ -191,3 +195,22 @@ class StepTimer:
                 self.net(self.x)
 
         return self.measure("infer", forward, repeats)
+
+
+def in_fresh_process(fn: Callable[..., Any], *args: Any, initializer: Callable[[], None] | None = None) -> Any:
+    """``fn(*args)`` in a fresh (spawned) Python process, as a program run of its own would: no memory, allocator
+    setting or cache of this process carries over. ``initializer`` runs there first. A process killed on the way (out
+    of memory) raises ``concurrent.futures.process.BrokenProcessPool``."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=initializer) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def add_ratios(row: dict[str, Any], baseline: dict[str, Any]) -> None:
+    """Speed-ups (``train_speedup``, ``infer_speedup``) and training peak ratio of ``row`` over ``baseline``, the
+    row of the same network that the others are compared with."""
+    for key in ("train_s", "infer_s"):
+        if key in row:
+            row[key.replace("_s", "_speedup")] = baseline[key] / row[key]
+    if row.get("train_peak_mib") and baseline.get("train_peak_mib"):
+        row["train_peak_ratio"] = row["train_peak_mib"] / baseline["train_peak_mib"]

@@ -21,7 +21,7 @@ from torch import nn
 
 from custom_networks.allocator import restore_default_allocation, reuse_freed_memory
 from custom_networks.benchmark.machine_limits import bf16_matmul_supported
-from custom_networks.benchmark.measures import StepTimer
+from custom_networks.benchmark.measures import StepTimer, add_ratios
 from custom_networks.benchmark.network_steps import network_input
 from custom_networks.benchmark.settings import BenchmarkSettings, Network, Row, log
 from custom_networks.nets import to_channels_last
@@ -117,15 +117,6 @@ def measure_variant(network: Network, variant: Variant, run: BenchmarkSettings) 
     if not variant.compile:  # the first call of a compiled network compiles it
         row = {key: value for key, value in row.items() if not key.endswith("_first_s")}
     return row
-
-
-def add_ratios(row: Row, baseline: Row) -> None:
-    """Speed-ups and training peak ratio of ``row`` over the ``baseline`` row of its network."""
-    for key in ("train_s", "infer_s"):
-        if key in row:
-            row[key.replace("_s", "_speedup")] = baseline[key] / row[key]
-    if row.get("train_peak_mib") and baseline.get("train_peak_mib"):
-        row["train_peak_ratio"] = row["train_peak_mib"] / baseline["train_peak_mib"]
 
 
 def optimisations(run: BenchmarkSettings) -> list[Row]:

@@ -40,7 +40,6 @@ import multiprocessing
 import statistics
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from custom_networks.benchmark.data_pipeline import (
     prepared_dataset,
     quick_overrides,
 )
+from custom_networks.benchmark.measures import in_fresh_process
 from custom_networks.benchmark.settings import BenchmarkSettings, Row, log
 from custom_networks.data import prepare
 
@@ -256,13 +256,12 @@ def isolated_training(bundle: str, dataset_dir: Path, bundle_root: Path, epochs:
     """:func:`profiled_training` in a fresh process, as ``monai.bundle run`` trains: no memory, allocator setting or
     cache of an earlier bundle's run carries over. A process killed on the way (out of memory) gives a row with
     ``error`` and no timings."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_default_start_method) as pool:
-        try:
-            return pool.submit(profiled_training, bundle, dataset_dir, bundle_root, epochs, overrides).result()
-        except BrokenProcessPool as error:
-            log(f"[training_epochs] {bundle}: the training process died ({error}); no row")
-            return {"error": "the training process died (out of memory?)"}
+    try:
+        arguments = (bundle, dataset_dir, bundle_root, epochs, overrides)
+        return in_fresh_process(profiled_training, *arguments, initializer=_default_start_method)
+    except BrokenProcessPool as error:
+        log(f"[training_epochs] {bundle}: the training process died ({error}); no row")
+        return {"error": "the training process died (out of memory?)"}
 
 
 def demo_dataset(folder: Path, images: int | None) -> Path:
@@ -306,24 +305,23 @@ def training_epochs(run: BenchmarkSettings) -> list[Row]:
     device = {"device": f"$torch.device({str(run.device)!r})"}
     rows = []
     with tempfile.TemporaryDirectory(prefix="benchmark_") as tmp:
-        bundles, datasets = [], {}
+        defaults = {}  # bundle -> (its synthetic dataset, its overrides at its defaults)
         for bundle in pipeline_bundles():
             train = parse_config(config_file(bundle, "train"))
             if run.networks and network_class(train) not in run.networks:
                 continue
-            bundles.append(bundle)
             size = QUICK_IMAGE_SIZE if run.quick else IMAGE_SIDES.get(bundle, max(train.get_parsed_content("roi_size")))
-            overrides = default_overrides(train, run.quick)
             log(f"[training_epochs] {bundle}: {epochs} epochs on a synthetic dataset ...")
-            datasets[bundle] = prepared_dataset(bundle, size, QUICK_IMAGES if run.quick else EPOCH_IMAGES, Path(tmp))
-            row = profile(bundle, datasets[bundle], Path(tmp) / bundle / "run", epochs, overrides | device)
+            data = prepared_dataset(bundle, size, QUICK_IMAGES if run.quick else EPOCH_IMAGES, Path(tmp))
+            overrides = default_overrides(train, run.quick) | device
+            defaults[bundle] = data, overrides
+            row = profile(bundle, data, Path(tmp) / bundle / "run", epochs, overrides)
             rows.append({"section": "training_epochs", "bundle": bundle, "settings": "defaults", **row})
-        if DEMO_BUNDLE not in bundles:
+        if DEMO_BUNDLE not in defaults:
             return rows
         log(f"[training_epochs] {DEMO_BUNDLE}: again, its validation workers started for every validation ...")
-        overrides = default_overrides(parse_config(config_file(DEMO_BUNDLE, "train")), run.quick)
-        overrides |= FRESH_VALIDATION_WORKERS
-        row = profile(DEMO_BUNDLE, datasets[DEMO_BUNDLE], Path(tmp) / "fresh_workers", epochs, overrides | device)
+        data, overrides = defaults[DEMO_BUNDLE]
+        row = profile(DEMO_BUNDLE, data, Path(tmp) / "fresh_workers", epochs, overrides | FRESH_VALIDATION_WORKERS)
         settings = "defaults, validation workers started for each validation"
         rows.append({"section": "training_epochs", "bundle": DEMO_BUNDLE, "settings": settings, **row})
         log(f"[training_epochs] {DEMO_BUNDLE}: {epochs} epochs at the quick start's settings on its real sample ...")
